@@ -1,0 +1,341 @@
+//! JavaScript bindings (wasm32 only): thin translations between JS values and the pure core.
+//!
+//! Every export treats its arguments as hostile: any JS value (proxies with throwing traps,
+//! symbols, bigints, megabyte strings) gets an answer, and the validators never throw. Nothing here
+//! holds state between calls, so a bad input cannot break a later call.
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::phone::{format_phone_as_you_type as format_as_you_type, PhoneNumber};
+use crate::stk::{
+    CheckoutForm, ErrorCode, Field, FieldError, Limits, RawStkRequest, RawValue, StkPushRequest, ValidationErrors,
+    ACCOUNT_REFERENCE_MAX_CHARS, AMOUNT_MAX_LIMIT, AMOUNT_MIN, CALLBACK_URL_MAX_CHARS, DEFAULT_AMOUNT_MAX,
+    TRANSACTION_DESC_MAX_CHARS,
+};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Every machine code a field error or a thrown phone error can carry. */
+export type ErrorCode =
+  | "NOT_AN_OBJECT" | "REQUIRED" | "INVALID_TYPE" | "INVALID_OPTION"
+  | "AMOUNT_NOT_A_NUMBER" | "AMOUNT_NOT_WHOLE" | "AMOUNT_TOO_SMALL" | "AMOUNT_TOO_LARGE"
+  | PhoneErrorCode
+  | "TOO_LONG" | "CONTROL_CHARACTERS" | "URL_INVALID" | "URL_NOT_HTTPS" | "UUID_INVALID"
+  | "FIELD_NOT_ALLOWED";
+
+/** Why a string is not a Kenyan mobile number. */
+export type PhoneErrorCode =
+  | "PHONE_EMPTY" | "PHONE_INVALID_CHARACTERS" | "PHONE_TOO_SHORT" | "PHONE_TOO_LONG"
+  | "PHONE_MISSING_PREFIX" | "PHONE_NOT_KENYAN" | "PHONE_LANDLINE" | "PHONE_TOLL_FREE"
+  | "PHONE_NOT_MOBILE";
+
+/** The network a number's range was first assigned to (a hint: numbers are portable). */
+export type Network = "safaricom" | "airtel" | "telkom" | "equitel" | "other";
+
+/** The field an error is about, as PalPluss spells it; "request" for the whole request. */
+export type FieldName =
+  | "request" | "amount" | "phone" | "accountReference" | "transactionDesc"
+  | "callbackUrl" | "channelId" | "credential_id" | "options.amountMax";
+
+/** One problem with one field. The message is fit to show a customer. */
+export interface FieldError {
+  field: FieldName;
+  code: ErrorCode;
+  message: string;
+}
+
+/** The Error `normalizePhone` throws. */
+export interface PhoneError extends Error {
+  name: "PhoneError";
+  code: PhoneErrorCode | "INVALID_TYPE";
+}
+
+/** The answer of `checkPhone`. */
+export type PhoneCheck =
+  | {
+      ok: true;
+      /** Normalised, `254XXXXXXXXX`. */
+      phone: string;
+      /** `0712 345 678` */
+      national: string;
+      /** `+254 712 345 678` */
+      international: string;
+      network: Network;
+      /** "Safaricom", "Airtel", ... */
+      networkName: string;
+      /** A warning to show (never a reason to block), or null for Safaricom ranges. */
+      mpesaWarning: string | null;
+    }
+  | { ok: false; code: PhoneErrorCode | "INVALID_TYPE"; message: string };
+
+/** What a browser sends to the proxy: amount in whole shillings, phone normalised. */
+export interface CheckoutRequest {
+  amount: number;
+  phone: string;
+  accountReference: string;
+  transactionDesc: string;
+}
+
+/** A PalPluss `POST /payments/stk` request. */
+export interface StkPushRequest extends CheckoutRequest {
+  callbackUrl: string;
+  channelId?: string;
+  credential_id?: string;
+}
+
+/** The answer of the validators: every field error at once, or the normalised request. */
+export type ValidationResult<T> =
+  | { ok: true; errors: []; value: T }
+  | { ok: false; errors: FieldError[]; value?: undefined };
+
+/** Options of the validators. */
+export interface ValidationOptions {
+  /** The largest amount accepted, in whole shillings (default 250000). */
+  amountMax?: number;
+}
+
+/** The fixed limits of the rules. */
+export interface Limits {
+  amountMin: number;
+  amountMaxDefault: number;
+  accountReferenceMaxLength: number;
+  transactionDescMaxLength: number;
+  callbackUrlMaxLength: number;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Array.isArray`, declared with `catch` because it throws on a revoked proxy.
+    #[wasm_bindgen(js_namespace = Array, js_name = isArray, catch)]
+    fn is_array(value: &JsValue) -> Result<bool, JsValue>;
+}
+
+/// Sets a property on an object this module created (a plain object: it cannot fail).
+fn set(target: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+fn phone_error(code: &str, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name("PhoneError");
+    set(&error, "code", &JsValue::from_str(code));
+    error.into()
+}
+
+const PHONE_NOT_TEXT: &str = "Enter the phone number as text, e.g. \"0712 345 678\".";
+
+/// Normalises a Kenyan mobile number to `254XXXXXXXXX`, or throws a `PhoneError` whose `code`
+/// says why it is not one.
+#[wasm_bindgen(js_name = normalizePhone, unchecked_return_type = "string")]
+pub fn normalize_phone(#[wasm_bindgen(unchecked_param_type = "string")] input: JsValue) -> Result<JsValue, JsValue> {
+    let Some(text) = input.as_string() else {
+        return Err(phone_error("INVALID_TYPE", PHONE_NOT_TEXT));
+    };
+    match PhoneNumber::parse(&text) {
+        Ok(phone) => Ok(JsValue::from_str(phone.as_str())),
+        Err(e) => Err(phone_error(e.code(), e.message())),
+    }
+}
+
+/// Checks a phone number without throwing: the normalised number, its formats and network hint,
+/// or the error code and message.
+#[wasm_bindgen(js_name = checkPhone, unchecked_return_type = "PhoneCheck")]
+pub fn check_phone(#[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue) -> JsValue {
+    let out = Object::new();
+    let result = input.as_string().map(|text| PhoneNumber::parse(&text));
+    match result {
+        Some(Ok(phone)) => {
+            let network = phone.network();
+            set(&out, "ok", &JsValue::TRUE);
+            set(&out, "phone", &JsValue::from_str(phone.as_str()));
+            set(&out, "national", &JsValue::from_str(&phone.national()));
+            set(&out, "international", &JsValue::from_str(&phone.international()));
+            set(&out, "network", &JsValue::from_str(network.as_str()));
+            set(&out, "networkName", &JsValue::from_str(network.name()));
+            set(&out, "mpesaWarning", &network.mpesa_warning().map_or(JsValue::NULL, JsValue::from_str));
+        }
+        Some(Err(e)) => failed(&out, e.code(), e.message()),
+        None => failed(&out, "INVALID_TYPE", PHONE_NOT_TEXT),
+    }
+    out.into()
+}
+
+fn failed(out: &Object, code: &str, message: &str) {
+    set(out, "ok", &JsValue::FALSE);
+    set(out, "code", &JsValue::from_str(code));
+    set(out, "message", &JsValue::from_str(message));
+}
+
+/// Formats a partly typed phone number for display as the customer types (`0712 345 6`);
+/// input that cannot become a Kenyan number is returned unchanged.
+#[wasm_bindgen(js_name = formatPhoneAsYouType, unchecked_return_type = "string")]
+pub fn format_phone_as_you_type(#[wasm_bindgen(unchecked_param_type = "string")] input: JsValue) -> JsValue {
+    match input.as_string() {
+        Some(text) => JsValue::from_str(&format_as_you_type(&text)),
+        None => JsValue::from_str(""),
+    }
+}
+
+/// Validates a full PalPluss STK request (with callbackUrl). Never throws.
+#[wasm_bindgen(js_name = validateStkRequest, unchecked_return_type = "ValidationResult<StkPushRequest>")]
+pub fn validate_stk_request(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ValidationOptions | undefined")] options: JsValue,
+) -> JsValue {
+    validate(&input, &options, |raw, limits| StkPushRequest::validate(raw, limits).map(|v| stk_request_object(&v)))
+}
+
+/// Validates the checkout form a browser sends to the proxy (no callbackUrl, channelId or
+/// credential_id: those are the server's). Never throws.
+#[wasm_bindgen(js_name = validateCheckout, unchecked_return_type = "ValidationResult<CheckoutRequest>")]
+pub fn validate_checkout(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ValidationOptions | undefined")] options: JsValue,
+) -> JsValue {
+    validate(&input, &options, |raw, limits| CheckoutForm::validate(raw, limits).map(|v| checkout_object(&v)))
+}
+
+/// The fixed limits of the rules.
+#[wasm_bindgen(unchecked_return_type = "Limits")]
+pub fn limits() -> JsValue {
+    let out = Object::new();
+    set(&out, "amountMin", &JsValue::from_f64(AMOUNT_MIN as f64));
+    set(&out, "amountMaxDefault", &JsValue::from_f64(DEFAULT_AMOUNT_MAX as f64));
+    set(&out, "accountReferenceMaxLength", &JsValue::from_f64(ACCOUNT_REFERENCE_MAX_CHARS as f64));
+    set(&out, "transactionDescMaxLength", &JsValue::from_f64(TRANSACTION_DESC_MAX_CHARS as f64));
+    set(&out, "callbackUrlMaxLength", &JsValue::from_f64(CALLBACK_URL_MAX_CHARS as f64));
+    out.into()
+}
+
+fn validate(
+    input: &JsValue,
+    options: &JsValue,
+    rules: impl FnOnce(&RawStkRequest, &Limits) -> Result<Object, ValidationErrors>,
+) -> JsValue {
+    let out = Object::new();
+    let errors = Array::new();
+    let limits = match read_limits(options) {
+        Some(limits) => limits,
+        None => {
+            errors.push(&error_object(
+                "options.amountMax",
+                "INVALID_OPTION",
+                "amountMax must be a whole number of shillings from 1 to 9007199254740991.",
+            ));
+            return finish(out, errors, None);
+        }
+    };
+    let Some(raw) = read_request(input) else {
+        let e = FieldError::new(Field::Request, ErrorCode::NotAnObject, &limits);
+        errors.push(&field_error_object(&e));
+        return finish(out, errors, None);
+    };
+    match rules(&raw, &limits) {
+        Ok(value) => finish(out, errors, Some(value)),
+        Err(field_errors) => {
+            for e in field_errors.as_slice() {
+                errors.push(&field_error_object(e));
+            }
+            finish(out, errors, None)
+        }
+    }
+}
+
+fn finish(out: Object, errors: Array, value: Option<Object>) -> JsValue {
+    set(&out, "ok", &JsValue::from_bool(value.is_some()));
+    set(&out, "errors", &errors);
+    if let Some(value) = value {
+        set(&out, "value", &value);
+    }
+    out.into()
+}
+
+/// `undefined`/`null` options or an absent `amountMax` give the defaults; anything else must be a
+/// whole number in range, or the options are rejected (a silently ignored limit is a risk).
+fn read_limits(options: &JsValue) -> Option<Limits> {
+    if options.is_undefined() || options.is_null() {
+        return Some(Limits::default());
+    }
+    if !options.is_object() {
+        return None;
+    }
+    let amount_max = Reflect::get(options, &JsValue::from_str("amountMax")).ok()?;
+    if amount_max.is_undefined() {
+        return Some(Limits::default());
+    }
+    let n = amount_max.as_f64()?;
+    if !n.is_finite() || n.fract() != 0.0 || n < 1.0 || n > AMOUNT_MAX_LIMIT as f64 {
+        return None;
+    }
+    Limits::with_amount_max(n as u64)
+}
+
+/// Reads the seven known fields of a plain object; `None` when the input is not one.
+fn read_request(input: &JsValue) -> Option<RawStkRequest> {
+    if !input.is_object() || is_array(input).unwrap_or(true) {
+        return None;
+    }
+    let field = |name: &str| match Reflect::get(input, &JsValue::from_str(name)) {
+        Ok(value) => raw_value(&value),
+        // A getter or proxy trap that throws: the value is unusable, not absent.
+        Err(_) => RawValue::Other,
+    };
+    Some(RawStkRequest {
+        amount: field("amount"),
+        phone: field("phone"),
+        account_reference: field("accountReference"),
+        transaction_desc: field("transactionDesc"),
+        callback_url: field("callbackUrl"),
+        channel_id: field("channelId"),
+        credential_id: field("credential_id"),
+    })
+}
+
+fn raw_value(value: &JsValue) -> RawValue {
+    if value.is_undefined() {
+        RawValue::Missing
+    } else if value.is_null() {
+        RawValue::Null
+    } else if let Some(n) = value.as_f64() {
+        RawValue::Number(n)
+    } else if let Some(s) = value.as_string() {
+        RawValue::String(s)
+    } else {
+        RawValue::Other
+    }
+}
+
+fn error_object(field: &str, code: &str, message: &str) -> Object {
+    let out = Object::new();
+    set(&out, "field", &JsValue::from_str(field));
+    set(&out, "code", &JsValue::from_str(code));
+    set(&out, "message", &JsValue::from_str(message));
+    out
+}
+
+fn field_error_object(e: &FieldError) -> Object {
+    error_object(e.field().as_str(), e.code().as_str(), e.message())
+}
+
+fn checkout_object(form: &CheckoutForm) -> Object {
+    let out = Object::new();
+    set(&out, "amount", &JsValue::from_f64(form.amount() as f64));
+    set(&out, "phone", &JsValue::from_str(form.phone().as_str()));
+    set(&out, "accountReference", &JsValue::from_str(form.account_reference()));
+    set(&out, "transactionDesc", &JsValue::from_str(form.transaction_desc()));
+    out
+}
+
+fn stk_request_object(request: &StkPushRequest) -> Object {
+    let out = checkout_object(&request.checkout_form());
+    set(&out, "callbackUrl", &JsValue::from_str(request.callback_url()));
+    if let Some(id) = request.channel_id() {
+        set(&out, "channelId", &JsValue::from_str(id));
+    }
+    if let Some(id) = request.credential_id() {
+        set(&out, "credential_id", &JsValue::from_str(id));
+    }
+    out
+}

@@ -1,0 +1,39 @@
+//! # palpluss-stk
+//!
+//! M-Pesa STK Push checkouts through PalPluss, safe on both sides of the wire: Kenyan phone
+//! normalisation, the exact PalPluss STK request rules with every field error reported at once, and
+//! the PalPluss response types. The same code runs natively, in the browser (the `palpluss-stk` npm
+//! package) and in the Cloudflare Worker proxy.
+//!
+//! ```
+//! use palpluss_stk::{normalize_phone, CheckoutForm, Limits, RawStkRequest, ErrorCode, Field};
+//!
+//! assert_eq!(normalize_phone("+254 712 345 678")?, "254712345678");
+//!
+//! let raw: RawStkRequest = serde_json::from_str(
+//!     r#"{"amount": 0, "phone": "020 123 4567", "accountReference": "INV-1", "transactionDesc": "Tea"}"#,
+//! ).unwrap();
+//! let errors = CheckoutForm::validate(&raw, &Limits::default()).unwrap_err();
+//! let codes: Vec<_> = errors.as_slice().iter().map(|e| (e.field().as_str(), e.code().as_str())).collect();
+//! assert_eq!(codes, [("amount", "AMOUNT_TOO_SMALL"), ("phone", "PHONE_LANDLINE")]);
+//! # Ok::<(), palpluss_stk::PhoneError>(())
+//! ```
+//!
+//! The pure modules ([`phone`], [`stk`], [`palpluss`]) have no platform dependency. The JavaScript
+//! bindings live in `js` and are compiled only for `wasm32`.
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
+pub mod palpluss;
+pub mod phone;
+pub mod stk;
+
+#[cfg(target_arch = "wasm32")]
+pub mod js;
+
+pub use phone::{format_phone_as_you_type, normalize_phone, Network, PhoneError, PhoneNumber};
+pub use stk::{
+    CheckoutForm, ErrorCode, Field, FieldError, Limits, RawStkRequest, RawValue, StkPushRequest, ValidationErrors,
+    ACCOUNT_REFERENCE_MAX_CHARS, AMOUNT_MAX_LIMIT, AMOUNT_MIN, CALLBACK_URL_MAX_CHARS, DEFAULT_AMOUNT_MAX,
+    TRANSACTION_DESC_MAX_CHARS,
+};

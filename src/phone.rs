@@ -1,0 +1,584 @@
+//! Kenyan mobile numbers: parsing, normalisation, formatting and the network hint.
+//!
+//! Pure logic with no platform dependency. The accepted spellings are those PalPluss documents for
+//! `POST /payments/stk` (`07XXXXXXXX`, `01XXXXXXXX`, `+254XXXXXXXXX`, `254XXXXXXXXX`), with spaces and
+//! hyphens between digits and whitespace around the number tolerated. Two common slips are also
+//! accepted because their meaning is unambiguous: the international dialling prefix `00` in place of
+//! `+`, and a trunk `0` kept after the country code (`+254 0712 345 678`).
+//!
+//! A number is a mobile number when its nine-digit national number matches libphonenumber's KE
+//! mobile pattern (metadata 9.0.35): `(?:1(?:0[0-8]|[18]\d|2[014]|30|4[0-5])|7\d\d)\d{6}`.
+//!
+//! ```
+//! use palpluss_stk::{PhoneNumber, Network};
+//!
+//! let phone: PhoneNumber = " +254 712-345-678 ".parse()?;
+//! assert_eq!(phone.as_str(), "254712345678");
+//! assert_eq!(phone.national(), "0712 345 678");
+//! assert_eq!(phone.network(), Network::Safaricom);
+//! # Ok::<(), palpluss_stk::PhoneError>(())
+//! ```
+
+use core::fmt;
+use core::str::FromStr;
+
+/// Digits in a Kenyan national significant number (without the trunk `0`).
+pub const NATIONAL_DIGITS: usize = 9;
+
+/// The most digits a caller can type before we stop collecting them: enough for `00254` + a trunk
+/// `0` + nine digits, with room to say "too long" rather than "too short".
+const MAX_COLLECTED_DIGITS: usize = 16;
+
+/// A valid Kenyan mobile number, stored in the normalised form `254XXXXXXXXX`.
+///
+/// The only way to get one is to parse it, so holding a `PhoneNumber` proves the number passed
+/// every rule.
+///
+/// ```
+/// use palpluss_stk::PhoneNumber;
+///
+/// let phone = PhoneNumber::parse("0110 123 456")?;
+/// assert_eq!(phone.to_string(), "254110123456");
+/// assert_eq!(phone.international(), "+254 110 123 456");
+/// # Ok::<(), palpluss_stk::PhoneError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PhoneNumber {
+    /// ASCII digits `254` followed by the nine national digits.
+    digits: [u8; 12],
+}
+
+/// Why a string is not a Kenyan mobile number.
+///
+/// Each variant has a stable machine code ([`PhoneError::code`]) and a message that tells the
+/// customer what to type instead ([`PhoneError::message`]).
+///
+/// ```
+/// use palpluss_stk::{PhoneNumber, PhoneError};
+///
+/// assert_eq!(PhoneNumber::parse("020 123 4567"), Err(PhoneError::Landline));
+/// assert_eq!(PhoneError::Landline.code(), "PHONE_LANDLINE");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PhoneError {
+    /// Nothing but whitespace was given.
+    Empty,
+    /// A character other than digits, spaces, hyphens and one leading `+`.
+    InvalidCharacters,
+    /// Fewer digits than a Kenyan mobile number has.
+    TooShort,
+    /// More digits than a Kenyan mobile number has.
+    TooLong,
+    /// The digits start with neither `0`, `254`, `+254` nor `00254`.
+    MissingPrefix,
+    /// An international number with a country code other than Kenya's `254`.
+    NotKenyan,
+    /// A Kenyan fixed-line (landline) number, such as `020 ...` in Nairobi.
+    Landline,
+    /// A Kenyan toll-free number (`0800 ...`).
+    TollFree,
+    /// A Kenyan number that is not in a mobile range (premium rate, unassigned, ...).
+    NotMobile,
+}
+
+impl PhoneError {
+    /// Every variant, in declaration order (for tables, docs and exhaustive tests).
+    pub const ALL: [PhoneError; 9] = [
+        PhoneError::Empty,
+        PhoneError::InvalidCharacters,
+        PhoneError::TooShort,
+        PhoneError::TooLong,
+        PhoneError::MissingPrefix,
+        PhoneError::NotKenyan,
+        PhoneError::Landline,
+        PhoneError::TollFree,
+        PhoneError::NotMobile,
+    ];
+
+    /// The stable machine code, e.g. `"PHONE_TOO_SHORT"`.
+    ///
+    /// ```
+    /// assert_eq!(palpluss_stk::PhoneError::TooShort.code(), "PHONE_TOO_SHORT");
+    /// ```
+    pub const fn code(self) -> &'static str {
+        match self {
+            PhoneError::Empty => "PHONE_EMPTY",
+            PhoneError::InvalidCharacters => "PHONE_INVALID_CHARACTERS",
+            PhoneError::TooShort => "PHONE_TOO_SHORT",
+            PhoneError::TooLong => "PHONE_TOO_LONG",
+            PhoneError::MissingPrefix => "PHONE_MISSING_PREFIX",
+            PhoneError::NotKenyan => "PHONE_NOT_KENYAN",
+            PhoneError::Landline => "PHONE_LANDLINE",
+            PhoneError::TollFree => "PHONE_TOLL_FREE",
+            PhoneError::NotMobile => "PHONE_NOT_MOBILE",
+        }
+    }
+
+    /// A message fit to show a customer, saying what to type instead.
+    ///
+    /// ```
+    /// let message = palpluss_stk::PhoneError::NotKenyan.message();
+    /// assert!(message.contains("Kenyan"));
+    /// ```
+    pub const fn message(self) -> &'static str {
+        match self {
+            PhoneError::Empty => "Enter your M-Pesa phone number, e.g. 0712 345 678.",
+            PhoneError::InvalidCharacters => {
+                "Use only the digits 0-9, spaces and hyphens, with + only at the start, e.g. 0712 345 678."
+            }
+            PhoneError::TooShort => {
+                "This number is too short: a Kenyan mobile number has 10 digits, e.g. 0712 345 678."
+            }
+            PhoneError::TooLong => "This number is too long: a Kenyan mobile number has 10 digits, e.g. 0712 345 678.",
+            PhoneError::MissingPrefix => "Start the number with 07, 01 or +254, e.g. 0712 345 678.",
+            PhoneError::NotKenyan => "Enter a Kenyan mobile number (+254): M-Pesa prompts go to Kenyan lines only.",
+            PhoneError::Landline => {
+                "This is a landline number. Enter a mobile number that can receive M-Pesa, e.g. 0712 345 678."
+            }
+            PhoneError::TollFree => {
+                "This is a toll-free number. Enter a mobile number that can receive M-Pesa, e.g. 0712 345 678."
+            }
+            PhoneError::NotMobile => {
+                "This is not a Kenyan mobile number. Check it, or enter one starting with 07 or 01."
+            }
+        }
+    }
+}
+
+impl fmt::Display for PhoneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for PhoneError {}
+
+/// The mobile network a number was first assigned to, from libphonenumber's carrier map.
+///
+/// A hint, not a rule: Kenyan numbers have been portable between networks since 2011. M-Pesa STK
+/// prompts only reach Safaricom lines, so a form may warn about other networks but must not block.
+///
+/// ```
+/// use palpluss_stk::{PhoneNumber, Network};
+///
+/// assert_eq!(PhoneNumber::parse("0733 123 456")?.network(), Network::Airtel);
+/// assert_eq!(Network::Airtel.as_str(), "airtel");
+/// # Ok::<(), palpluss_stk::PhoneError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Network {
+    /// Safaricom, the M-Pesa network.
+    Safaricom,
+    /// Airtel Kenya.
+    Airtel,
+    /// Telkom Kenya.
+    Telkom,
+    /// Equitel (Finserve).
+    Equitel,
+    /// A mobile range with no carrier in the map.
+    Other,
+}
+
+impl Network {
+    /// A stable lowercase identifier: `"safaricom"`, `"airtel"`, `"telkom"`, `"equitel"` or `"other"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Network::Safaricom => "safaricom",
+            Network::Airtel => "airtel",
+            Network::Telkom => "telkom",
+            Network::Equitel => "equitel",
+            Network::Other => "other",
+        }
+    }
+
+    /// The network's name as customers know it, e.g. `"Safaricom"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Network::Safaricom => "Safaricom",
+            Network::Airtel => "Airtel",
+            Network::Telkom => "Telkom",
+            Network::Equitel => "Equitel",
+            Network::Other => "another network",
+        }
+    }
+
+    /// A warning to show beside a number from this range, or `None` for Safaricom. Never a reason
+    /// to block: the number may have been ported to Safaricom.
+    ///
+    /// ```
+    /// use palpluss_stk::Network;
+    ///
+    /// assert_eq!(Network::Safaricom.mpesa_warning(), None);
+    /// assert!(Network::Airtel.mpesa_warning().is_some_and(|w| w.contains("Airtel")));
+    /// ```
+    pub const fn mpesa_warning(self) -> Option<&'static str> {
+        match self {
+            Network::Safaricom => None,
+            Network::Airtel => Some(
+                "This looks like an Airtel number. M-Pesa prompts reach Safaricom lines only, unless the number has moved to Safaricom.",
+            ),
+            Network::Telkom => Some(
+                "This looks like a Telkom number. M-Pesa prompts reach Safaricom lines only, unless the number has moved to Safaricom.",
+            ),
+            Network::Equitel => Some(
+                "This looks like an Equitel number. M-Pesa prompts reach Safaricom lines only, unless the number has moved to Safaricom.",
+            ),
+            Network::Other => Some("M-Pesa prompts reach Safaricom lines only: check that this number is on Safaricom."),
+        }
+    }
+
+    /// Whether M-Pesa STK prompts are expected to reach a line first assigned to this network.
+    pub const fn supports_mpesa(self) -> bool {
+        matches!(self, Network::Safaricom)
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The digits of an input, and whether it started with `+`, read without allocating.
+struct Scanned {
+    digits: [u8; MAX_COLLECTED_DIGITS],
+    len: usize,
+    /// More digits than `MAX_COLLECTED_DIGITS` were seen.
+    overflow: bool,
+    plus: bool,
+}
+
+impl Scanned {
+    fn digits(&self) -> &[u8] {
+        self.digits.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// Separators tolerated between digits: spaces (including the no-break spaces a copy from a web
+/// page or a phone's contact card brings) and hyphens.
+fn is_separator(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '-' | '\u{00A0}' | '\u{202F}' | '\u{2007}' | '\u{2010}' | '\u{2011}')
+}
+
+fn scan(input: &str) -> Result<Scanned, PhoneError> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(PhoneError::Empty);
+    }
+    let mut scanned = Scanned { digits: [0; MAX_COLLECTED_DIGITS], len: 0, overflow: false, plus: false };
+    for (i, c) in trimmed.char_indices() {
+        match c {
+            '0'..='9' => {
+                if let Some(slot) = scanned.digits.get_mut(scanned.len) {
+                    *slot = c as u8;
+                    scanned.len += 1;
+                } else {
+                    scanned.overflow = true;
+                }
+            }
+            '+' if i == 0 => scanned.plus = true,
+            c if is_separator(c) => {}
+            _ => return Err(PhoneError::InvalidCharacters),
+        }
+    }
+    Ok(scanned)
+}
+
+/// Splits the collected digits into the national number, or says why there is none.
+fn national_digits(s: &Scanned) -> Result<&[u8], PhoneError> {
+    if s.overflow {
+        return Err(PhoneError::TooLong);
+    }
+    let d = s.digits();
+    let international = if s.plus { Some(d) } else { d.strip_prefix(b"00".as_slice()) };
+    let national = match international {
+        Some(rest) => match rest.strip_prefix(b"254".as_slice()) {
+            Some(national) => national,
+            // A partly typed country code ("+2", "+25") is short, not foreign.
+            None if b"254".starts_with(rest) => return Err(PhoneError::TooShort),
+            None => return Err(PhoneError::NotKenyan),
+        },
+        None => {
+            if let Some(national) = d.strip_prefix(b"0".as_slice()) {
+                national
+            } else if let Some(national) = d.strip_prefix(b"254".as_slice()) {
+                national
+            } else {
+                return Err(PhoneError::MissingPrefix);
+            }
+        }
+    };
+    // A trunk 0 kept after the country code ("+254 0712 ...") is a common and harmless slip.
+    // (After a national "0" prefix the next digit cannot be 0: "00" is read as international.)
+    Ok(national.strip_prefix(b"0".as_slice()).unwrap_or(national))
+}
+
+/// Classifies a national number by its leading digits before its length is checked, so that a
+/// landline or toll-free number gets its own message even when it has fewer digits than a mobile.
+fn check_range(national: &[u8]) -> Result<(), PhoneError> {
+    match national.first() {
+        None => Err(PhoneError::TooShort),
+        Some(b'2'..=b'6') => Err(PhoneError::Landline),
+        Some(b'8') => range_by_prefix(national, b"800", PhoneError::TollFree),
+        Some(b'9') => range_by_prefix(national, b"900", PhoneError::NotMobile),
+        Some(b'0') => Err(PhoneError::NotMobile),
+        Some(_) => match national.len() {
+            n if n < NATIONAL_DIGITS => Err(PhoneError::TooShort),
+            n if n > NATIONAL_DIGITS => Err(PhoneError::TooLong),
+            _ if is_mobile_range(national) => Ok(()),
+            _ => Err(PhoneError::NotMobile),
+        },
+    }
+}
+
+fn range_by_prefix(national: &[u8], prefix: &[u8], error: PhoneError) -> Result<(), PhoneError> {
+    if national.starts_with(prefix) {
+        Err(error)
+    } else if prefix.starts_with(national) {
+        Err(PhoneError::TooShort)
+    } else {
+        Err(PhoneError::NotMobile)
+    }
+}
+
+/// libphonenumber KE mobile: `(?:1(?:0[0-8]|[18]\d|2[014]|30|4[0-5])|7\d\d)\d{6}`, on exactly nine
+/// ASCII digits.
+fn is_mobile_range(national: &[u8]) -> bool {
+    if national.len() != NATIONAL_DIGITS || !national.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    match national {
+        [b'7', ..] => true,
+        [b'1', b'0', c, ..] => (b'0'..=b'8').contains(c),
+        [b'1', b'1' | b'8', ..] => true,
+        [b'1', b'2', c, ..] => matches!(c, b'0' | b'1' | b'4'),
+        [b'1', b'3', b'0', ..] => true,
+        [b'1', b'4', c, ..] => (b'0'..=b'5').contains(c),
+        _ => false,
+    }
+}
+
+impl PhoneNumber {
+    /// Parses any accepted spelling of a Kenyan mobile number.
+    ///
+    /// ```
+    /// use palpluss_stk::{PhoneNumber, PhoneError};
+    ///
+    /// for input in ["0712345678", "0712 345 678", "+254712345678", "254-712-345-678"] {
+    ///     assert_eq!(PhoneNumber::parse(input)?.as_str(), "254712345678");
+    /// }
+    /// assert_eq!(PhoneNumber::parse("+44 20 7946 0958"), Err(PhoneError::NotKenyan));
+    /// assert_eq!(PhoneNumber::parse("0712 345"), Err(PhoneError::TooShort));
+    /// # Ok::<(), PhoneError>(())
+    /// ```
+    pub fn parse(input: &str) -> Result<Self, PhoneError> {
+        let scanned = scan(input)?;
+        let national = national_digits(&scanned)?;
+        check_range(national)?;
+        let mut digits = *b"254000000000";
+        for (slot, digit) in digits.iter_mut().skip(3).zip(national) {
+            *slot = *digit;
+        }
+        Ok(PhoneNumber { digits })
+    }
+
+    /// The normalised form `254XXXXXXXXX`, as PalPluss expects it.
+    pub fn as_str(&self) -> &str {
+        // The digits are ASCII by construction; the fallback is never taken.
+        core::str::from_utf8(&self.digits).unwrap_or("")
+    }
+
+    /// The nine-digit national significant number, e.g. `"712345678"`.
+    pub fn national_number(&self) -> &str {
+        self.as_str().get(3..).unwrap_or("")
+    }
+
+    /// The E.164 form, e.g. `"+254712345678"`.
+    pub fn e164(&self) -> String {
+        let mut out = String::with_capacity(13);
+        out.push('+');
+        out.push_str(self.as_str());
+        out
+    }
+
+    /// The national form customers write, e.g. `"0712 345 678"`.
+    ///
+    /// ```
+    /// let phone = palpluss_stk::PhoneNumber::parse("254712345678")?;
+    /// assert_eq!(phone.national(), "0712 345 678");
+    /// # Ok::<(), palpluss_stk::PhoneError>(())
+    /// ```
+    pub fn national(&self) -> String {
+        grouped("0", self.national_number())
+    }
+
+    /// The international form, e.g. `"+254 712 345 678"`.
+    ///
+    /// ```
+    /// let phone = palpluss_stk::PhoneNumber::parse("0712345678")?;
+    /// assert_eq!(phone.international(), "+254 712 345 678");
+    /// # Ok::<(), palpluss_stk::PhoneError>(())
+    /// ```
+    pub fn international(&self) -> String {
+        grouped("+254 ", self.national_number())
+    }
+
+    /// The mobile network the number's range was assigned to (a hint: numbers are portable).
+    ///
+    /// ```
+    /// use palpluss_stk::{PhoneNumber, Network};
+    ///
+    /// assert_eq!(PhoneNumber::parse("0768 000 000")?.network(), Network::Safaricom);
+    /// assert_eq!(PhoneNumber::parse("0763 000 000")?.network(), Network::Equitel);
+    /// # Ok::<(), palpluss_stk::PhoneError>(())
+    /// ```
+    pub fn network(&self) -> Network {
+        network_of(self.national_number().as_bytes())
+    }
+}
+
+/// Safaricom 11, 14, 18, 70-72, 74, 757-759, 768-769, 79; Airtel 10, 73, 75, 761-762, 78;
+/// Telkom 120, 77; Equitel 124, 763-766; otherwise other (libphonenumber's carrier map).
+fn network_of(national: &[u8]) -> Network {
+    match national {
+        [b'1', b'1' | b'4' | b'8', ..] => Network::Safaricom,
+        [b'1', b'0', ..] => Network::Airtel,
+        [b'1', b'2', b'0', ..] => Network::Telkom,
+        [b'1', b'2', b'4', ..] => Network::Equitel,
+        [b'7', b'0' | b'1' | b'2' | b'4' | b'9', ..] => Network::Safaricom,
+        [b'7', b'5', b'7'..=b'9', ..] => Network::Safaricom,
+        [b'7', b'6', b'8' | b'9', ..] => Network::Safaricom,
+        [b'7', b'3' | b'5' | b'8', ..] => Network::Airtel,
+        [b'7', b'6', b'1' | b'2', ..] => Network::Airtel,
+        [b'7', b'7', ..] => Network::Telkom,
+        [b'7', b'6', b'3'..=b'6', ..] => Network::Equitel,
+        _ => Network::Other,
+    }
+}
+
+/// `prefix` then the national digits grouped 3-3-3 (the grouping libphonenumber uses for KE mobiles).
+fn grouped(prefix: &str, national: &str) -> String {
+    let mut out = String::with_capacity(prefix.len() + national.len() + 2);
+    out.push_str(prefix);
+    for (i, c) in national.chars().enumerate() {
+        if i > 0 && i % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl FromStr for PhoneNumber {
+    type Err = PhoneError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PhoneNumber::parse(s)
+    }
+}
+
+impl TryFrom<&str> for PhoneNumber {
+    type Error = PhoneError;
+
+    fn try_from(s: &str) -> Result<Self, Self::Error> {
+        PhoneNumber::parse(s)
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("PhoneNumber").field(&self.as_str()).finish()
+    }
+}
+
+impl serde::Serialize for PhoneNumber {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PhoneNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PhoneVisitor;
+        impl serde::de::Visitor<'_> for PhoneVisitor {
+            type Value = PhoneNumber;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Kenyan mobile number")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PhoneNumber, E> {
+                PhoneNumber::parse(v).map_err(|e| E::custom(e.code()))
+            }
+        }
+        deserializer.deserialize_str(PhoneVisitor)
+    }
+}
+
+/// Normalises any accepted spelling to `254XXXXXXXXX`.
+///
+/// ```
+/// assert_eq!(palpluss_stk::normalize_phone("0712 345 678").as_deref(), Ok("254712345678"));
+/// assert_eq!(
+///     palpluss_stk::normalize_phone("0800 720 000").map_err(|e| e.code()),
+///     Err("PHONE_TOLL_FREE"),
+/// );
+/// ```
+pub fn normalize_phone(input: &str) -> Result<String, PhoneError> {
+    PhoneNumber::parse(input).map(|phone| phone.as_str().to_owned())
+}
+
+/// Formats a partly typed number the way it will finally look, for a phone field that formats as
+/// the customer types.
+///
+/// Digits are grouped as `0712 345 678`, `+254 712 345 678` or `254 712 345 678` depending on how the
+/// customer started. Input that cannot become a Kenyan number in one of those spellings (letters,
+/// a foreign country code, too many digits) is returned unchanged, so that nothing the customer
+/// typed disappears and validation can explain what is wrong.
+///
+/// ```
+/// use palpluss_stk::format_phone_as_you_type as fmt;
+///
+/// assert_eq!(fmt("07"), "07");
+/// assert_eq!(fmt("07123"), "0712 3");
+/// assert_eq!(fmt("0712345678"), "0712 345 678");
+/// assert_eq!(fmt("+2547123"), "+254 712 3");
+/// assert_eq!(fmt("0712a"), "0712a");
+/// ```
+pub fn format_phone_as_you_type(input: &str) -> String {
+    let Ok(scanned) = scan(input) else {
+        return input.to_owned();
+    };
+    if scanned.overflow {
+        return input.to_owned();
+    }
+    let d = scanned.digits();
+    let as_text = |bytes: &[u8]| core::str::from_utf8(bytes).unwrap_or("").to_owned();
+    let (prefix, national): (&str, &[u8]) = if scanned.plus {
+        match d.strip_prefix(b"254".as_slice()) {
+            Some(rest) => ("+254 ", rest),
+            None if b"254".starts_with(d) => return ["+", &as_text(d)].concat(),
+            None => return input.to_owned(),
+        }
+    } else if let Some(rest) = d.strip_prefix(b"0".as_slice()) {
+        ("0", rest)
+    } else if let Some(rest) = d.strip_prefix(b"254".as_slice()) {
+        ("254 ", rest)
+    } else {
+        return input.to_owned();
+    };
+    if national.len() > NATIONAL_DIGITS || national.first() == Some(&b'0') {
+        return input.to_owned();
+    }
+    let national = as_text(national);
+    if national.is_empty() {
+        return prefix.trim_end().to_owned();
+    }
+    grouped(prefix, &national)
+}

@@ -424,8 +424,7 @@ impl<'de> Deserialize<'de> for RawValue {
 /// assert_eq!(raw.phone, RawValue::Number(712.0));
 /// assert_eq!(raw.callback_url, RawValue::Missing);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RawStkRequest {
     /// `amount`
     pub amount: RawValue,
@@ -440,8 +439,46 @@ pub struct RawStkRequest {
     /// `channelId`
     pub channel_id: RawValue,
     /// `credential_id`
-    #[serde(rename = "credential_id")]
     pub credential_id: RawValue,
+}
+
+/// Written by hand rather than derived: a derived struct also accepts a JSON array (fields by
+/// position), and a request must be an object. Duplicate keys are rejected, since two parsers could
+/// otherwise read two different requests from one body.
+impl<'de> Deserialize<'de> for RawStkRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RequestVisitor;
+        impl<'de> Visitor<'de> for RequestVisitor {
+            type Value = RawStkRequest;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawStkRequest, A::Error> {
+                let mut raw = RawStkRequest::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let slot = match key.as_ref() {
+                        "amount" => &mut raw.amount,
+                        "phone" => &mut raw.phone,
+                        "accountReference" => &mut raw.account_reference,
+                        "transactionDesc" => &mut raw.transaction_desc,
+                        "callbackUrl" => &mut raw.callback_url,
+                        "channelId" => &mut raw.channel_id,
+                        "credential_id" => &mut raw.credential_id,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    if *slot != RawValue::Missing {
+                        return Err(de::Error::custom(["duplicate field `", key.as_ref(), "`"].concat()));
+                    }
+                    *slot = map.next_value()?;
+                }
+                Ok(raw)
+            }
+        }
+        deserializer.deserialize_map(RequestVisitor)
+    }
 }
 
 /// A valid checkout form: what a browser sends to the proxy.

@@ -1,0 +1,245 @@
+//! Phone parsing, normalisation, formatting and the network hint (native).
+
+use palpluss_stk::{format_phone_as_you_type, normalize_phone, Network, PhoneError, PhoneNumber};
+use regex::Regex;
+
+/// The KE mobile pattern exactly as DESIGN.md quotes it from libphonenumber 9.0.35.
+const KE_MOBILE: &str = r"^(?:(?:1(?:0[0-8]|[18]\d|2[014]|30|4[0-5])|7\d\d)\d{6})$";
+
+fn parse(input: &str) -> Result<String, PhoneError> {
+    normalize_phone(input)
+}
+
+#[test]
+fn every_accepted_spelling_normalises_to_254() {
+    let cases = [
+        "0712345678",
+        "0712 345 678",
+        "0712-345-678",
+        "  0712345678\t",
+        "+254712345678",
+        "+254 712 345 678",
+        "+254-712-345-678",
+        "254712345678",
+        "254 712 345678",
+        "00254712345678",
+        "+254 0712 345 678",
+        "2540712345678",
+        "0712\u{00A0}345\u{00A0}678",
+        "\u{3000}0712345678\u{3000}",
+    ];
+    for input in cases {
+        assert_eq!(parse(input).as_deref(), Ok("254712345678"), "input {input:?}");
+    }
+}
+
+#[test]
+fn the_01_ranges_normalise() {
+    assert_eq!(parse("0110 123 456").as_deref(), Ok("254110123456"));
+    assert_eq!(parse("+254 101 234 567").as_deref(), Ok("254101234567"));
+}
+
+#[test]
+fn each_error_has_its_cause() {
+    let cases: &[(&str, PhoneError)] = &[
+        ("", PhoneError::Empty),
+        ("   \t\n", PhoneError::Empty),
+        ("0712 345 67a", PhoneError::InvalidCharacters),
+        ("(0712) 345 678", PhoneError::InvalidCharacters),
+        ("0712.345.678", PhoneError::InvalidCharacters),
+        ("07+12345678", PhoneError::InvalidCharacters),
+        ("++254712345678", PhoneError::InvalidCharacters),
+        ("\u{FF10}\u{FF17}12345678", PhoneError::InvalidCharacters),
+        ("\u{0660}\u{0667}12345678", PhoneError::InvalidCharacters),
+        ("\u{200F}0712345678", PhoneError::InvalidCharacters),
+        ("0712345678\u{0000}", PhoneError::InvalidCharacters),
+        ("07123456\u{1F600}", PhoneError::InvalidCharacters),
+        ("0", PhoneError::TooShort),
+        ("07", PhoneError::TooShort),
+        ("071234567", PhoneError::TooShort),
+        ("+", PhoneError::TooShort),
+        ("+25", PhoneError::TooShort),
+        ("+254", PhoneError::TooShort),
+        ("25471234567", PhoneError::TooShort),
+        ("07123456789", PhoneError::TooLong),
+        ("2547123456789", PhoneError::TooLong),
+        ("07123456789012345678", PhoneError::TooLong),
+        ("712345678", PhoneError::MissingPrefix),
+        ("12345", PhoneError::MissingPrefix),
+        ("+44 20 7946 0958", PhoneError::NotKenyan),
+        ("+255 712 345 678", PhoneError::NotKenyan),
+        ("0044 20 7946 0958", PhoneError::NotKenyan),
+        ("+1", PhoneError::NotKenyan),
+        ("020 123 4567", PhoneError::Landline),
+        ("041 222 3333", PhoneError::Landline),
+        ("+254 20 123 4567", PhoneError::Landline),
+        ("057 123", PhoneError::Landline),
+        ("0800 720 000", PhoneError::TollFree),
+        ("0800 123 45", PhoneError::TollFree),
+        ("0900 123 456", PhoneError::NotMobile),
+        ("0150 123 456", PhoneError::NotMobile),
+        ("0125 123 456", PhoneError::NotMobile),
+        ("0131 123 456", PhoneError::NotMobile),
+        ("0109 123 456", PhoneError::NotMobile),
+        ("0146 123 456", PhoneError::NotMobile),
+        ("0812 345 678", PhoneError::NotMobile),
+        ("+254 00 712 345", PhoneError::NotMobile),
+        ("08", PhoneError::TooShort),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(PhoneNumber::parse(input), Err(*expected), "input {input:?}");
+    }
+}
+
+#[test]
+fn every_error_code_is_distinct_stable_and_explained() {
+    let codes: Vec<&str> = PhoneError::ALL.iter().map(|e| e.code()).collect();
+    assert_eq!(
+        codes,
+        [
+            "PHONE_EMPTY",
+            "PHONE_INVALID_CHARACTERS",
+            "PHONE_TOO_SHORT",
+            "PHONE_TOO_LONG",
+            "PHONE_MISSING_PREFIX",
+            "PHONE_NOT_KENYAN",
+            "PHONE_LANDLINE",
+            "PHONE_TOLL_FREE",
+            "PHONE_NOT_MOBILE",
+        ]
+    );
+    for e in PhoneError::ALL {
+        assert!(e.message().ends_with('.'), "{e:?} message ends a sentence");
+        assert_eq!(e.to_string(), e.message());
+    }
+}
+
+/// Every three-digit national prefix, at the start, middle and end of its block, agrees with the
+/// libphonenumber pattern: this covers every range boundary.
+#[test]
+fn mobile_ranges_match_libphonenumber_at_every_boundary() {
+    let pattern = Regex::new(KE_MOBILE).unwrap();
+    for prefix in 100..1000 {
+        for suffix in ["000000", "499999", "999999"] {
+            let national = format!("{prefix}{suffix}");
+            let result = PhoneNumber::parse(&format!("0{national}"));
+            if pattern.is_match(&national) {
+                assert_eq!(result.map(|p| p.as_str().to_owned()), Ok(format!("254{national}")), "0{national}");
+            } else {
+                let err = result.expect_err(&national);
+                let expected = match national.as_bytes()[0] {
+                    b'2'..=b'6' => PhoneError::Landline,
+                    _ if national.starts_with("800") => PhoneError::TollFree,
+                    _ => PhoneError::NotMobile,
+                };
+                assert_eq!(err, expected, "0{national}");
+            }
+        }
+    }
+}
+
+/// The carrier map of DESIGN.md, written out as prefix lists and checked against every
+/// three-digit mobile prefix.
+#[test]
+fn network_hint_follows_the_carrier_map() {
+    let map: &[(Network, &[&str])] = &[
+        (Network::Safaricom, &["11", "14", "18", "70", "71", "72", "74", "757", "758", "759", "768", "769", "79"]),
+        (Network::Airtel, &["10", "73", "750", "751", "752", "753", "754", "755", "756", "761", "762", "78"]),
+        (Network::Telkom, &["120", "77"]),
+        (Network::Equitel, &["124", "763", "764", "765", "766"]),
+    ];
+    let pattern = Regex::new(KE_MOBILE).unwrap();
+    let mut seen = 0;
+    for prefix in 100..1000 {
+        let national = format!("{prefix}123456");
+        if !pattern.is_match(&national) {
+            continue;
+        }
+        let expected = map
+            .iter()
+            .find(|(_, prefixes)| prefixes.iter().any(|p| national.starts_with(p)))
+            .map_or(Network::Other, |(network, _)| *network);
+        let phone = PhoneNumber::parse(&format!("0{national}")).unwrap();
+        assert_eq!(phone.network(), expected, "0{national}");
+        seen += 1;
+    }
+    assert_eq!(seen, 100 + 9 + 10 + 3 + 1 + 10 + 6, "7xx, 10[0-8], 11, 12[014], 130, 14[0-5], 18");
+    assert_eq!(PhoneNumber::parse("0760 000 000").unwrap().network(), Network::Other);
+    assert_eq!(PhoneNumber::parse("0767 000 000").unwrap().network(), Network::Other);
+    assert_eq!(PhoneNumber::parse("0121 000 000").unwrap().network(), Network::Other);
+}
+
+#[test]
+fn only_safaricom_has_no_mpesa_warning() {
+    for network in [Network::Safaricom, Network::Airtel, Network::Telkom, Network::Equitel, Network::Other] {
+        assert_eq!(network.mpesa_warning().is_none(), network.supports_mpesa(), "{network:?}");
+        assert_eq!(network.to_string(), network.name());
+    }
+}
+
+#[test]
+fn formats() {
+    let phone = PhoneNumber::parse("+254 110-123-456").unwrap();
+    assert_eq!(phone.as_str(), "254110123456");
+    assert_eq!(phone.national_number(), "110123456");
+    assert_eq!(phone.national(), "0110 123 456");
+    assert_eq!(phone.international(), "+254 110 123 456");
+    assert_eq!(phone.e164(), "+254110123456");
+    assert_eq!(phone.to_string(), "254110123456");
+    assert_eq!(format!("{phone:?}"), "PhoneNumber(\"254110123456\")");
+    assert_eq!("0110123456".parse::<PhoneNumber>(), Ok(phone));
+    assert_eq!(PhoneNumber::try_from("0110123456"), Ok(phone));
+}
+
+#[test]
+fn formats_as_you_type() {
+    let cases = [
+        ("", ""),
+        ("0", "0"),
+        ("07", "07"),
+        ("071", "071"),
+        ("0712", "0712"),
+        ("07123", "0712 3"),
+        ("071234", "0712 34"),
+        ("0712345", "0712 345"),
+        ("07123456", "0712 345 6"),
+        ("0712345678", "0712 345 678"),
+        ("0712 34-5678", "0712 345 678"),
+        ("+", "+"),
+        ("+2", "+2"),
+        ("+25", "+25"),
+        ("+254", "+254"),
+        ("+2547", "+254 7"),
+        ("+254712345678", "+254 712 345 678"),
+        ("254", "254"),
+        ("2547123", "254 712 3"),
+        ("254712345678", "254 712 345 678"),
+        // Nothing the customer typed disappears when it cannot be formatted.
+        ("07123456789", "07123456789"),
+        ("0712a", "0712a"),
+        ("+44 20", "+44 20"),
+        ("712", "712"),
+        ("+254 0712", "+254 0712"),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(format_phone_as_you_type(input), expected, "input {input:?}");
+    }
+}
+
+#[test]
+fn serde_round_trip_and_rejects_invalid() {
+    let phone: PhoneNumber = serde_json::from_str("\"0712 345 678\"").unwrap();
+    assert_eq!(serde_json::to_string(&phone).unwrap(), "\"254712345678\"");
+    let err = serde_json::from_str::<PhoneNumber>("\"0201234567\"").unwrap_err();
+    assert!(err.to_string().contains("PHONE_LANDLINE"), "{err}");
+    assert!(serde_json::from_str::<PhoneNumber>("712345678").is_err());
+}
+
+#[test]
+fn a_megabyte_of_input_is_answered() {
+    let long = "7".repeat(1 << 20);
+    assert_eq!(parse(&long), Err(PhoneError::TooLong));
+    let long_bad = format!("{long}x");
+    assert_eq!(parse(&long_bad), Err(PhoneError::InvalidCharacters));
+    assert_eq!(format_phone_as_you_type(&long).len(), long.len());
+}

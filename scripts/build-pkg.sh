@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 WASM=target/wasm32-unknown-unknown/release/palpluss_stk.wasm
 WASM_OPT=node_modules/.bin/wasm-opt
 
-cargo build --quiet --release --lib --target wasm32-unknown-unknown
+cargo build --quiet --release --lib --target wasm32-unknown-unknown --features tiny-allocator
 
 for target in nodejs web bundler; do
   dir=pkg/${target/nodejs/node}
@@ -24,6 +24,14 @@ for dir in pkg/node pkg/web pkg/bundler; do
   "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$dir/palpluss_stk_bg.wasm" -o "$dir/palpluss_stk_bg.wasm"
+done
+
+# The browser glue ships minified (whitespace and syntax only: names stay readable in stack traces).
+for dir in pkg/web pkg/bundler; do
+  for js in "$dir"/*.js; do
+    node_modules/.bin/esbuild --minify-whitespace --minify-syntax --format=esm --log-level=warning \
+      "$js" --outfile="$js.min" && mv "$js.min" "$js"
+  done
 done
 
 # Node decides CommonJS or ESM per folder; say it explicitly so the package root can stay neutral.

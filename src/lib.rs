@@ -37,3 +37,10 @@ pub use stk::{
     ACCOUNT_REFERENCE_MAX_CHARS, AMOUNT_MAX_LIMIT, AMOUNT_MIN, CALLBACK_URL_MAX_CHARS, DEFAULT_AMOUNT_MAX,
     TRANSACTION_DESC_MAX_CHARS,
 };
+
+/// Single-threaded wasm (no atomics target feature): nothing else can allocate concurrently.
+#[cfg(all(target_arch = "wasm32", feature = "tiny-allocator"))]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    // SAFETY: wasm32-unknown-unknown without the atomics feature runs on one thread.
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

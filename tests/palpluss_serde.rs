@@ -1,4 +1,5 @@
 //! PalPluss envelope and response types against the shapes in the reference documents (native).
+#![cfg(not(target_arch = "wasm32"))] // uses native-only dev-dependencies
 
 use palpluss_stk::palpluss::{
     codes, ApiError, Envelope, StkPushResponse, Transaction, TransactionStatus, WebhookPayload,

@@ -1,4 +1,5 @@
 //! Phone parsing, normalisation, formatting and the network hint (native).
+#![cfg(not(target_arch = "wasm32"))] // uses native-only dev-dependencies
 
 use palpluss_stk::{format_phone_as_you_type, normalize_phone, Network, PhoneError, PhoneNumber};
 use regex::Regex;

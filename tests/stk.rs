@@ -1,4 +1,5 @@
 //! STK request rules: every field rule, every error code, both shapes (native).
+#![cfg(not(target_arch = "wasm32"))] // uses native-only dev-dependencies
 
 use std::collections::BTreeSet;
 

@@ -107,6 +107,10 @@ export interface Limits {
 
 #[wasm_bindgen]
 extern "C" {
+    /// The validators' options object, typed for TypeScript; read defensively like any input.
+    #[wasm_bindgen(typescript_type = "ValidationOptions")]
+    pub type ValidationOptions;
+
     /// `Array.isArray`, declared with `catch` because it throws on a revoked proxy.
     #[wasm_bindgen(js_namespace = Array, js_name = isArray, catch)]
     fn is_array(value: &JsValue) -> Result<bool, JsValue>;
@@ -182,9 +186,11 @@ pub fn format_phone_as_you_type(#[wasm_bindgen(unchecked_param_type = "string")]
 #[wasm_bindgen(js_name = validateStkRequest, unchecked_return_type = "ValidationResult<StkPushRequest>")]
 pub fn validate_stk_request(
     #[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "ValidationOptions | undefined")] options: JsValue,
+    options: Option<ValidationOptions>,
 ) -> JsValue {
-    validate(&input, &options, |raw, limits| StkPushRequest::validate(raw, limits).map(|v| stk_request_object(&v)))
+    validate(&input, &options.map_or(JsValue::UNDEFINED, JsValue::from), |raw, limits| {
+        StkPushRequest::validate(raw, limits).map(|v| stk_request_object(&v))
+    })
 }
 
 /// Validates the checkout form a browser sends to the proxy (no callbackUrl, channelId or
@@ -192,9 +198,11 @@ pub fn validate_stk_request(
 #[wasm_bindgen(js_name = validateCheckout, unchecked_return_type = "ValidationResult<CheckoutRequest>")]
 pub fn validate_checkout(
     #[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "ValidationOptions | undefined")] options: JsValue,
+    options: Option<ValidationOptions>,
 ) -> JsValue {
-    validate(&input, &options, |raw, limits| CheckoutForm::validate(raw, limits).map(|v| checkout_object(&v)))
+    validate(&input, &options.map_or(JsValue::UNDEFINED, JsValue::from), |raw, limits| {
+        CheckoutForm::validate(raw, limits).map(|v| checkout_object(&v))
+    })
 }
 
 /// The fixed limits of the rules.

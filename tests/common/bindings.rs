@@ -43,7 +43,7 @@ fn valid_checkout() -> JsValue {
 
 fn assert_still_working() {
     assert_eq!(normalize_phone(JsValue::from_str("+254 712-345-678")).unwrap(), "254712345678");
-    let (ok, errors) = answer(&validate_checkout(valid_checkout(), JsValue::UNDEFINED));
+    let (ok, errors) = answer(&validate_checkout(valid_checkout(), None));
     assert!(ok, "{errors:?}");
 }
 
@@ -97,7 +97,7 @@ fn validates_the_full_request_and_normalises_it() {
     let input = js(r#"{ amount: 1000, phone: "+254712345678", accountReference: "INV-2024-001",
         transactionDesc: "Invoice 2024", callbackUrl: "https://shop.example/cb",
         channelId: "3F2B9C1E-8D4A-4C6B-9E2F-1A2B3C4D5E6F", credential_id: null, extra: 1 }"#);
-    let result = validate_stk_request(input, JsValue::UNDEFINED);
+    let result = validate_stk_request(input, None);
     assert!(answer(&result).0);
     let value = get(&result, "value");
     assert_eq!(get(&value, "amount").as_f64(), Some(1000.0));
@@ -112,7 +112,7 @@ fn validates_the_full_request_and_normalises_it() {
 fn reports_every_field_error_at_once() {
     let input = js(r#"{ amount: 1.5, phone: "0800 720 000", accountReference: "", transactionDesc: "x".repeat(14),
         callbackUrl: "http://shop.example" }"#);
-    let (ok, errors) = answer(&validate_checkout(input, JsValue::UNDEFINED));
+    let (ok, errors) = answer(&validate_checkout(input, None));
     assert!(!ok);
     let expected = [
         ("amount", "AMOUNT_NOT_WHOLE"),
@@ -128,13 +128,13 @@ fn reports_every_field_error_at_once() {
 #[wasm_bindgen_test]
 fn the_amount_maximum_is_an_option() {
     let input = js(r#"{ amount: 5001, phone: "0712345678", accountReference: "A", transactionDesc: "B" }"#);
-    let (_, errors) = answer(&validate_checkout(input.clone(), js("{ amountMax: 5000 }")));
+    let (_, errors) = answer(&validate_checkout(input.clone(), Some(js("{ amountMax: 5000 }").unchecked_into())));
     assert_eq!(errors, [("amount".to_string(), "AMOUNT_TOO_LARGE".to_string())]);
-    assert!(answer(&validate_checkout(input.clone(), js("{ amountMax: 5001 }"))).0);
+    assert!(answer(&validate_checkout(input.clone(), Some(js("{ amountMax: 5001 }").unchecked_into()))).0);
     for bad in
         ["{ amountMax: 0 }", "{ amountMax: 1.5 }", "{ amountMax: '100' }", "42", "{ get amountMax() { throw 1 } }"]
     {
-        let (ok, errors) = answer(&validate_checkout(input.clone(), js(bad)));
+        let (ok, errors) = answer(&validate_checkout(input.clone(), Some(js(bad).unchecked_into())));
         assert!(!ok);
         assert_eq!(errors, [("options.amountMax".to_string(), "INVALID_OPTION".to_string())], "{bad}");
     }
@@ -193,7 +193,7 @@ fn hostile_inputs_get_answers_and_break_nothing() {
     ];
     for source in hostile {
         for validate in [validate_stk_request, validate_checkout] {
-            let (ok, errors) = answer(&validate(js(source), JsValue::UNDEFINED));
+            let (ok, errors) = answer(&validate(js(source), None));
             assert!(!ok, "{source}");
             assert!(!errors.is_empty(), "{source}");
         }
@@ -204,9 +204,9 @@ fn hostile_inputs_get_answers_and_break_nothing() {
             let input = js(&format!(
                 "{{ amount: 1, phone: '0712345678', accountReference: 'A', transactionDesc: 'B', {field}: {value} }}"
             ));
-            let (_, errors) = answer(&validate_stk_request(input.clone(), JsValue::UNDEFINED));
+            let (_, errors) = answer(&validate_stk_request(input.clone(), None));
             assert!(errors.len() <= 7, "{field}: {value}");
-            answer(&validate_checkout(input, JsValue::UNDEFINED));
+            answer(&validate_checkout(input, None));
             let phone = js(value);
             let checked = check_phone(phone.clone());
             assert!(get(&checked, "ok").as_bool().is_some(), "{value}");
@@ -229,10 +229,10 @@ fn big_inputs_do_not_leak() {
             .unchecked_into::<js_sys::ArrayBuffer>()
             .byte_length()
     };
-    answer(&validate_checkout(big.clone(), JsValue::UNDEFINED));
+    answer(&validate_checkout(big.clone(), None));
     let after_first = heap();
     for _ in 0..200 {
-        let (_, errors) = answer(&validate_checkout(big.clone(), JsValue::UNDEFINED));
+        let (_, errors) = answer(&validate_checkout(big.clone(), None));
         assert_eq!(errors.len(), 2);
     }
     assert!(heap() <= after_first + (8 << 20), "heap grew from {after_first} to {}", heap());

@@ -1,0 +1,118 @@
+// Packs pkg/ with `npm pack`, installs the tarball into an empty project and uses it the ways a
+// customer would: ESM and CommonJS in Node with no init call, the web entry, the bundler entry,
+// TypeScript, and the README's JavaScript examples.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, copyFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "../..");
+let dir;
+
+const run = (cmd, args, opts = {}) => {
+  try {
+    return execFileSync(cmd, args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...opts });
+  } catch (e) {
+    e.message += `\n${e.stdout ?? ""}${e.stderr ?? ""}`;
+    throw e;
+  }
+};
+const node = (...args) => run(process.execPath, args).trim();
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "palpluss-stk-consumer-"));
+  const packed = run("npm", ["pack", "--json", "--pack-destination", dir], { cwd: join(root, "pkg") });
+  const [{ filename, files }] = JSON.parse(packed);
+  const paths = files.map((f) => f.path).sort();
+  for (const expected of ["README.md", "package.json", "node/index.mjs", "web/palpluss_stk_bg.wasm", "bundler/palpluss_stk.d.ts"]) {
+    assert.ok(paths.includes(expected), `tarball contains ${expected}: ${paths.join(", ")}`);
+  }
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true }));
+  run("npm", ["install", "--no-audit", "--no-fund", "--offline", join(dir, filename)]);
+  copyFileSync(join(root, "tests/js/contract.mjs"), join(dir, "contract.mjs"));
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("ESM import works in Node with no init call", () => {
+  writeFileSync(join(dir, "esm.mjs"), `
+    import * as api from "palpluss-stk";
+    import { checkContract } from "./contract.mjs";
+    console.log(checkContract(api));`);
+  assert.equal(node("esm.mjs"), "contract ok");
+});
+
+test("CommonJS require works in Node with no init call", () => {
+  writeFileSync(join(dir, "cjs.cjs"), `
+    const api = require("palpluss-stk");
+    import("./contract.mjs").then(({ checkContract }) => console.log(checkContract(api)));`);
+  assert.equal(node("cjs.cjs"), "contract ok");
+});
+
+test("the web entry initialises from the .wasm next to it", () => {
+  writeFileSync(join(dir, "web.mjs"), `
+    import { readFileSync } from "node:fs";
+    import { createRequire } from "node:module";
+    import init, * as api from "palpluss-stk/web";
+    import { checkContract } from "./contract.mjs";
+    const wasm = readFileSync(createRequire(import.meta.url).resolve("palpluss-stk/web/palpluss_stk_bg.wasm"));
+    await init({ module_or_path: wasm });
+    console.log(checkContract(api));`);
+  assert.equal(node("web.mjs"), "contract ok");
+});
+
+test("the bundler entry loads through WebAssembly ES module integration", () => {
+  writeFileSync(join(dir, "bundler.mjs"), `
+    import * as api from "palpluss-stk/bundler";
+    import { checkContract } from "./contract.mjs";
+    console.log(checkContract(api));`);
+  assert.equal(node("--no-warnings", "--experimental-wasm-modules", "bundler.mjs"), "contract ok");
+});
+
+test("TypeScript types cover every export, for ESM, CommonJS and bundlers", () => {
+  const usage = `
+    import { normalizePhone, checkPhone, formatPhoneAsYouType, validateStkRequest, validateCheckout, limits,
+      type ErrorCode, type FieldError, type PhoneCheck, type ValidationResult, type CheckoutRequest } from "palpluss-stk";
+    const phone: string = normalizePhone("0712345678");
+    const check: PhoneCheck = checkPhone(phone);
+    if (check.ok) { const n: "safaricom" | "airtel" | "telkom" | "equitel" | "other" = check.network; void n; }
+    else { const c: ErrorCode = check.code; void c; }
+    const typed: string = formatPhoneAsYouType("0712");
+    const result: ValidationResult<CheckoutRequest> = validateCheckout({ amount: 1 }, { amountMax: 500 });
+    if (result.ok) { const amount: number = result.value.amount; void amount; }
+    else { const first: FieldError | undefined = result.errors[0]; const code: ErrorCode | undefined = first?.code; void code; }
+    const stk = validateStkRequest(42);
+    const max: number = limits().amountMaxDefault;
+    // @ts-expect-error: a code that does not exist is a type error
+    const wrong: ErrorCode = "NOT_A_CODE";
+    void [typed, stk, max, wrong];
+  `;
+  writeFileSync(join(dir, "usage.mts"), usage);
+  writeFileSync(join(dir, "usage.cts"), usage.replace(/^\s*import \{/m, "import {"));
+  writeFileSync(join(dir, "web.mts"), `
+    import init, { normalizePhone } from "palpluss-stk/web";
+    await init();
+    const p: string = normalizePhone("0712345678"); void p;`);
+  const tsc = join(root, "node_modules/typescript/bin/tsc");
+  const common = ["--noEmit", "--strict", "--target", "es2022", "--skipLibCheck", "false"];
+  run(process.execPath, [tsc, ...common, "--module", "node16", "--moduleResolution", "node16", "usage.mts", "usage.cts", "web.mts"]);
+  writeFileSync(join(dir, "bundled.ts"), usage);
+  run(process.execPath, [tsc, ...common, "--module", "esnext", "--moduleResolution", "bundler", "bundled.ts"]);
+});
+
+test("the README's JavaScript examples run and give the results they show", () => {
+  let blocks = 0;
+  for (const readme of [join(root, "README.md"), join(root, "pkg/README.md")]) {
+    const text = readFileSync(readme, "utf8");
+    for (const [, code] of text.matchAll(/```js\n([\s\S]*?)```/g)) {
+      // `expr; // => value` lines become assertions.
+      const checked = code.replace(/^(.*?);\s*\/\/ => (.*)$/gm, "assert.deepStrictEqual($1, $2);");
+      const file = join(dir, `readme-${blocks++}.mjs`);
+      writeFileSync(file, `import assert from "node:assert/strict";\n${checked}`);
+      node(file);
+    }
+  }
+  assert.ok(blocks >= 2, `found ${blocks} examples`);
+});

@@ -8,7 +8,7 @@ WASM_BINDGEN_VERSION := 0.2.130
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-	cargo test --target $(WASM_TARGET) --features tiny-allocator
+	cargo test --target $(WASM_TARGET) --features browser,tiny-allocator
 FUZZ_SECONDS ?= 60
 
 .PHONY: help tools build test test-native test-wasm test-js lint size fuzz clean
@@ -45,7 +45,7 @@ test: build lint test-native test-wasm test-js
 lint:
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
-	cargo clippy --quiet --all-targets --target $(WASM_TARGET) --features tiny-allocator -- -D warnings
+	cargo clippy --quiet --all-targets --target $(WASM_TARGET) --features browser,tiny-allocator -- -D warnings
 
 test-native:
 	cargo test --quiet

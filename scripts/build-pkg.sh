@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 WASM=target/wasm32-unknown-unknown/release/palpluss_stk.wasm
 WASM_OPT=node_modules/.bin/wasm-opt
 
-cargo build --quiet --release --lib --target wasm32-unknown-unknown --features tiny-allocator
+cargo build --quiet --release --lib --target wasm32-unknown-unknown --features browser,tiny-allocator
 
 for target in nodejs web bundler; do
   dir=pkg/${target/nodejs/node}

@@ -20,16 +20,21 @@
 //! ```
 //!
 //! The pure modules ([`phone`], [`stk`], [`palpluss`]) have no platform dependency. The JavaScript
-//! bindings live in `js` and are compiled only for `wasm32`.
+//! bindings live in `js`, compiled for `wasm32` with the `browser` feature.
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod palpluss;
 pub mod phone;
+pub mod proxy;
 pub mod stk;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub mod js;
+
+/// The Cloudflare Worker entry point (`#[event(fetch)]`).
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+mod worker;
 
 pub use phone::{format_phone_as_you_type, normalize_phone, Network, PhoneError, PhoneNumber};
 pub use stk::{

@@ -816,6 +816,19 @@ fn check_text(value: &RawValue, max_chars: usize) -> Result<String, ErrorCode> {
     }
 }
 
+/// Checks a callback URL with the `callbackUrl` rules (absolute https URL with a host, at most 500
+/// characters) and returns it trimmed.
+///
+/// ```
+/// use palpluss_stk::{stk::validate_callback_url, ErrorCode};
+///
+/// assert_eq!(validate_callback_url(" https://shop.example/cb ").as_deref(), Ok("https://shop.example/cb"));
+/// assert_eq!(validate_callback_url("http://shop.example/cb"), Err(ErrorCode::UrlNotHttps));
+/// ```
+pub fn validate_callback_url(url: &str) -> Result<String, ErrorCode> {
+    check_callback_url(&RawValue::from(url))
+}
+
 fn check_callback_url(value: &RawValue) -> Result<String, ErrorCode> {
     let url = match value {
         RawValue::Missing | RawValue::Null => return Err(ErrorCode::Required),

@@ -1,5 +1,5 @@
 //! The JS bindings under Node (wasm-bindgen-test-runner's default environment).
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", feature = "browser"))]
 
 #[path = "common/bindings.rs"]
 mod bindings;

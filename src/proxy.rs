@@ -1,0 +1,451 @@
+//! The proxy's decisions, free of any platform code: configuration, CORS, the body sent upstream,
+//! `Retry-After`, redaction and log masking. The Worker (`src/worker`) only moves bytes between
+//! these functions and the runtime, so everything that could go wrong is tested natively here.
+//!
+//! ```
+//! use palpluss_stk::proxy::{Config, mask_phone};
+//!
+//! let config = Config::from_lookup(|name| match name {
+//!     "PALPLUSS_API_KEY" => Some("pk_live_123".to_owned()),
+//!     "CALLBACK_URL" => Some("https://shop.example/mpesa".to_owned()),
+//!     "ALLOWED_ORIGINS" => Some("https://shop.example, https://www.shop.example".to_owned()),
+//!     _ => None,
+//! }).unwrap();
+//! assert_eq!(config.stk_url(), "https://api.palpluss.com/v1/payments/stk");
+//! assert!(config.origin_allowed("https://www.shop.example"));
+//! assert!(!format!("{config:?}").contains("pk_live_123"));
+//! assert_eq!(mask_phone("254712345678"), "2547******78");
+//! ```
+
+use core::fmt;
+
+use serde::Serialize;
+
+use crate::stk::{is_uuid, CheckoutForm, Limits, AMOUNT_MAX_LIMIT};
+
+/// The PalPluss API used when `PALPLUSS_BASE_URL` is not set.
+pub const DEFAULT_BASE_URL: &str = "https://api.palpluss.com/v1";
+/// The largest request body the proxy reads: a checkout form is a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// How long the proxy waits for PalPluss when `UPSTREAM_TIMEOUT_MS` is not set.
+pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u32 = 15_000;
+/// The `Retry-After` given on a 429 when PalPluss states no wait.
+pub const DEFAULT_RETRY_AFTER_SECONDS: u64 = 60;
+
+/// A configuration variable the Worker reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Variable {
+    /// `PALPLUSS_API_KEY` (a secret).
+    ApiKey,
+    /// `PALPLUSS_BASE_URL`
+    BaseUrl,
+    /// `CALLBACK_URL`
+    CallbackUrl,
+    /// `ALLOWED_ORIGINS`
+    AllowedOrigins,
+    /// `PALPLUSS_CHANNEL_ID`
+    ChannelId,
+    /// `PALPLUSS_CREDENTIAL_ID`
+    CredentialId,
+    /// `AMOUNT_MAX`
+    AmountMax,
+    /// `UPSTREAM_TIMEOUT_MS`
+    UpstreamTimeoutMs,
+}
+
+impl Variable {
+    /// Every variable, in the order `/health` reports them.
+    pub const ALL: [Variable; 8] = [
+        Variable::ApiKey,
+        Variable::BaseUrl,
+        Variable::CallbackUrl,
+        Variable::AllowedOrigins,
+        Variable::ChannelId,
+        Variable::CredentialId,
+        Variable::AmountMax,
+        Variable::UpstreamTimeoutMs,
+    ];
+
+    /// The variable's name, e.g. `"CALLBACK_URL"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Variable::ApiKey => "PALPLUSS_API_KEY",
+            Variable::BaseUrl => "PALPLUSS_BASE_URL",
+            Variable::CallbackUrl => "CALLBACK_URL",
+            Variable::AllowedOrigins => "ALLOWED_ORIGINS",
+            Variable::ChannelId => "PALPLUSS_CHANNEL_ID",
+            Variable::CredentialId => "PALPLUSS_CREDENTIAL_ID",
+            Variable::AmountMax => "AMOUNT_MAX",
+            Variable::UpstreamTimeoutMs => "UPSTREAM_TIMEOUT_MS",
+        }
+    }
+
+    /// Whether the proxy cannot work without it.
+    pub const fn required(self) -> bool {
+        matches!(self, Variable::ApiKey | Variable::CallbackUrl)
+    }
+}
+
+/// A configuration problem. It names the variable and never carries its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The variable at fault.
+    pub variable: Variable,
+    /// `true` when it is missing, `false` when it is set but malformed.
+    pub missing: bool,
+    /// What a valid value looks like.
+    pub expected: &'static str,
+}
+
+impl ConfigError {
+    /// The machine code, naming the variable: `CONFIG_MISSING_CALLBACK_URL`,
+    /// `CONFIG_INVALID_AMOUNT_MAX`, ...
+    pub fn code(&self) -> String {
+        let kind = if self.missing { "CONFIG_MISSING_" } else { "CONFIG_INVALID_" };
+        [kind, self.variable.name()].concat()
+    }
+
+    /// A message for the merchant's logs and the 500 answer: the variable and the expected form.
+    pub fn message(&self) -> String {
+        let state = if self.missing { " is not set: it must be " } else { " is malformed: it must be " };
+        ["The proxy is misconfigured. ", self.variable.name(), state, self.expected, "."].concat()
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The Worker's configuration, checked once per isolate.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Config {
+    api_key: String,
+    base_url: String,
+    callback_url: String,
+    allowed_origins: Vec<String>,
+    channel_id: Option<String>,
+    credential_id: Option<String>,
+    limits: Limits,
+    upstream_timeout_ms: u32,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("api_key", &"[redacted]")
+            .field("base_url", &self.base_url)
+            .field("callback_url", &self.callback_url)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("channel_id", &self.channel_id)
+            .field("credential_id", &self.credential_id)
+            .field("limits", &self.limits)
+            .field("upstream_timeout_ms", &self.upstream_timeout_ms)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Reads and checks every variable through `lookup` (the Worker passes its `Env`). Empty or
+    /// whitespace-only values count as unset. The first problem found is returned.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |v: Variable| lookup(v.name()).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let missing = |variable, expected| ConfigError { variable, missing: true, expected };
+        let invalid = |variable, expected| ConfigError { variable, missing: false, expected };
+
+        const KEY: &str = "the PalPluss API key (printable characters, no spaces)";
+        let api_key = get(Variable::ApiKey).ok_or(missing(Variable::ApiKey, KEY))?;
+        if !api_key.bytes().all(|b| b.is_ascii_graphic()) || api_key.len() > 512 {
+            return Err(invalid(Variable::ApiKey, KEY));
+        }
+
+        const BASE: &str = "an https URL such as https://api.palpluss.com/v1 (http only on 127.0.0.1 or localhost)";
+        let base_url = get(Variable::BaseUrl).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let base_is_loopback = is_loopback_http(&base_url);
+        if !(base_is_loopback || is_plain_https_url(&base_url)) {
+            return Err(invalid(Variable::BaseUrl, BASE));
+        }
+
+        const CALLBACK: &str =
+            "the absolute https URL PalPluss posts results to (http on loopback only with a loopback PALPLUSS_BASE_URL)";
+        let callback_url = get(Variable::CallbackUrl).ok_or(missing(Variable::CallbackUrl, CALLBACK))?;
+        // A loopback http callback is allowed only while talking to a local simulator: PalPluss
+        // itself could never reach it.
+        let callback_ok = crate::stk::validate_callback_url(&callback_url).is_ok()
+            || (base_is_loopback && is_loopback_http(&callback_url));
+        if !callback_ok {
+            return Err(invalid(Variable::CallbackUrl, CALLBACK));
+        }
+
+        const ORIGINS: &str = "a comma-separated list of exact origins such as https://shop.example";
+        let allowed_origins = match get(Variable::AllowedOrigins) {
+            None => Vec::new(),
+            Some(list) => {
+                let origins: Vec<String> = list.split(',').map(|o| o.trim().to_owned()).collect();
+                if !origins.iter().all(|o| is_origin(o)) {
+                    return Err(invalid(Variable::AllowedOrigins, ORIGINS));
+                }
+                origins
+            }
+        };
+
+        const UUID: &str = "a UUID such as 3f2b9c1e-8d4a-4c6b-9e2f-1a2b3c4d5e6f";
+        let uuid = |variable| match get(variable) {
+            None => Ok(None),
+            Some(id) if is_uuid(&id) => Ok(Some(id.to_ascii_lowercase())),
+            Some(_) => Err(invalid(variable, UUID)),
+        };
+        let channel_id = uuid(Variable::ChannelId)?;
+        let credential_id = uuid(Variable::CredentialId)?;
+
+        const AMOUNT: &str = "a whole number of shillings, at least 1";
+        let limits = match get(Variable::AmountMax) {
+            None => Limits::default(),
+            Some(text) => parse_whole(&text, AMOUNT_MAX_LIMIT)
+                .and_then(Limits::with_amount_max)
+                .ok_or(invalid(Variable::AmountMax, AMOUNT))?,
+        };
+
+        const TIMEOUT: &str = "a whole number of milliseconds from 100 to 120000";
+        let upstream_timeout_ms = match get(Variable::UpstreamTimeoutMs) {
+            None => DEFAULT_UPSTREAM_TIMEOUT_MS,
+            Some(text) => parse_whole(&text, 120_000)
+                .filter(|ms| *ms >= 100)
+                .and_then(|ms| u32::try_from(ms).ok())
+                .ok_or(invalid(Variable::UpstreamTimeoutMs, TIMEOUT))?,
+        };
+
+        Ok(Config {
+            api_key,
+            base_url,
+            callback_url,
+            allowed_origins,
+            channel_id,
+            credential_id,
+            limits,
+            upstream_timeout_ms,
+        })
+    }
+
+    /// Which variables are set, for `/health`: `(name, set, required)`, never a value.
+    pub fn presence(lookup: impl Fn(&str) -> Option<String>) -> Vec<(&'static str, bool, bool)> {
+        Variable::ALL
+            .iter()
+            .map(|v| (v.name(), lookup(v.name()).is_some_and(|s| !s.trim().is_empty()), v.required()))
+            .collect()
+    }
+
+    /// `{base}/payments/stk`.
+    pub fn stk_url(&self) -> String {
+        [self.base_url.as_str(), "/payments/stk"].concat()
+    }
+
+    /// The `Authorization` header PalPluss expects: `Basic base64(key + ":")`.
+    pub fn authorization(&self) -> String {
+        let mut credentials = self.api_key.clone();
+        credentials.push(':');
+        ["Basic ", &base64(credentials.as_bytes())].concat()
+    }
+
+    /// Every form of the key that must never leave the proxy: the key, and its Basic encoding.
+    pub fn secrets(&self) -> [String; 2] {
+        let mut credentials = self.api_key.clone();
+        credentials.push(':');
+        [self.api_key.clone(), base64(credentials.as_bytes())]
+    }
+
+    /// Whether a browser `Origin` may call the proxy (exact match, case-sensitive as browsers send it).
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|o| o == origin)
+    }
+
+    /// The limits the checkout is validated with (`AMOUNT_MAX`).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// How long to wait for PalPluss.
+    pub fn upstream_timeout_ms(&self) -> u32 {
+        self.upstream_timeout_ms
+    }
+
+    /// The JSON body sent to PalPluss: the validated checkout plus the server-side fields.
+    pub fn upstream_body(&self, form: &CheckoutForm) -> String {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Upstream<'a> {
+            #[serde(flatten)]
+            form: &'a CheckoutForm,
+            callback_url: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            channel_id: Option<&'a str>,
+            #[serde(rename = "credential_id", skip_serializing_if = "Option::is_none")]
+            credential_id: Option<&'a str>,
+        }
+        let body = Upstream {
+            form,
+            callback_url: &self.callback_url,
+            channel_id: self.channel_id.as_deref(),
+            credential_id: self.credential_id.as_deref(),
+        };
+        // Serialising strings and integers into a String cannot fail.
+        serde_json::to_string(&body).unwrap_or_default()
+    }
+}
+
+fn parse_whole(text: &str, max: u64) -> Option<u64> {
+    if text.is_empty() || text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<u64>().ok().filter(|n| *n <= max)
+}
+
+/// `https://host[:port][/path]` with no query, fragment or credentials: a base URL.
+fn is_plain_https_url(url: &str) -> bool {
+    crate::stk::validate_callback_url(url).is_ok() && !url.contains(['?', '#'])
+}
+
+/// `http://127.0.0.1[:port][/path]` or `http://localhost[:port][/path]`.
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = authority.rsplit_once(':').map_or(authority, |(h, port)| {
+        if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            "invalid"
+        }
+    });
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+        && url.bytes().all(|b| b.is_ascii_graphic())
+        && !url.contains(['?', '#', '@'])
+}
+
+/// `scheme://host[:port]` with nothing after: what a browser sends in `Origin`.
+fn is_origin(origin: &str) -> bool {
+    let Some((scheme, rest)) = origin.split_once("://") else { return false };
+    matches!(scheme, "https" | "http")
+        && !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+}
+
+/// Masks a phone number for logs, keeping what support needs to tell numbers apart:
+/// `254712345678` becomes `2547******78`. Anything not 12 ASCII digits is masked entirely.
+pub fn mask_phone(phone: &str) -> String {
+    if phone.len() == 12 && phone.bytes().all(|b| b.is_ascii_digit()) {
+        [phone.get(..4).unwrap_or(""), "******", phone.get(10..).unwrap_or("")].concat()
+    } else {
+        "************".to_owned()
+    }
+}
+
+/// The `Retry-After` for a 429: PalPluss's header when it is a number of seconds or an HTTP date,
+/// else `error.details.retryAfterSeconds` from the body, else [`DEFAULT_RETRY_AFTER_SECONDS`].
+///
+/// ```
+/// use palpluss_stk::proxy::retry_after;
+///
+/// assert_eq!(retry_after(Some("120"), b""), "120");
+/// let body = br#"{"success":false,"error":{"code":"STK_TEMP_BANNED","message":"m","details":{"retryAfterSeconds":3599}},"requestId":"r"}"#;
+/// assert_eq!(retry_after(None, body), "3599");
+/// assert_eq!(retry_after(Some("soon"), b"not json"), "60");
+/// ```
+pub fn retry_after(header: Option<&str>, body: &[u8]) -> String {
+    if let Some(value) = header.map(str::trim) {
+        let seconds = !value.is_empty() && value.len() <= 10 && value.bytes().all(|b| b.is_ascii_digit());
+        let http_date =
+            value.len() == 29 && value.ends_with(" GMT") && value.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+        if seconds || http_date {
+            return value.to_owned();
+        }
+    }
+    let from_body = serde_json::from_slice::<crate::palpluss::Envelope<serde_json::Value>>(body)
+        .ok()
+        .and_then(|envelope| envelope.into_result().err())
+        .and_then(|error| error.retry_after_seconds());
+    from_body.unwrap_or(DEFAULT_RETRY_AFTER_SECONDS).to_string()
+}
+
+/// Replaces every occurrence of each secret in `text` with `[redacted]`. Applied to everything
+/// that comes back from upstream, so that even an API that echoed the key could not leak it.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "[redacted]");
+        }
+    }
+    out
+}
+
+/// Whether a `Content-Type` is JSON: `application/json`, with parameters (`; charset=utf-8`) allowed.
+pub fn is_json_content_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+/// Formats 16 random bytes as a version 4 UUID (the request id).
+pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        let digit = |n: u8| char::from(HEX.get(usize::from(n)).copied().unwrap_or(b'0'));
+        out.push(digit(b >> 4));
+        out.push(digit(b & 0x0f));
+    }
+    out
+}
+
+/// Standard base64 with padding (for the Basic credentials).
+fn base64(input: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(TABLE.get(((n >> shift) & 63) as usize).copied().unwrap_or(b'A')));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The codes of the errors the proxy answers itself.
+pub mod codes {
+    /// 400: the body is not valid JSON (or not an object).
+    pub const INVALID_JSON: &str = "INVALID_JSON";
+    /// 400: the checkout failed validation; `details` holds the field errors.
+    pub const VALIDATION_FAILED: &str = crate::palpluss::codes::VALIDATION_FAILED;
+    /// 403: the `Origin` is not in `ALLOWED_ORIGINS`.
+    pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
+    /// 404: no such route.
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// 405: the route exists, the method does not.
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    /// 413: the body is over 16 KiB.
+    pub const BODY_TOO_LARGE: &str = "BODY_TOO_LARGE";
+    /// 415: the body is not `application/json`.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    /// 502: PalPluss could not be reached or answered something that is not a PalPluss envelope.
+    pub const UPSTREAM_UNAVAILABLE: &str = "UPSTREAM_UNAVAILABLE";
+    /// 504: PalPluss did not answer in time.
+    pub const UPSTREAM_TIMEOUT: &str = "UPSTREAM_TIMEOUT";
+}

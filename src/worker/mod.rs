@@ -10,8 +10,8 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use ::worker::{
-    console_log, event, AbortController, Context, Date, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
-    Response,
+    console_log, event, AbortController, ByteStream, Context, Date, Delay, Env, Fetch, Headers, Method, Request,
+    RequestInit, Response,
 };
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
@@ -203,7 +203,7 @@ async fn stk_push(mut req: Request, config: &Config, facts: &mut LogFacts) -> Re
     if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
         return too_large();
     }
-    let body = match read_capped(&mut req, MAX_BODY_BYTES).await {
+    let body = match read_capped(req.stream(), MAX_BODY_BYTES).await {
         Ok(Some(body)) => body,
         Ok(None) => return too_large(),
         Err(_) => return Reply::error(400, codes::INVALID_JSON, "The request body could not be read."),
@@ -244,12 +244,11 @@ fn validation_failed(errors: Vec<FieldError>) -> Reply {
     }
 }
 
-/// Reads at most `cap` bytes of the body; `Ok(None)` when there are more.
-async fn read_capped(req: &mut Request, cap: usize) -> ::worker::Result<Option<Vec<u8>>> {
+/// Reads at most `cap` bytes of a body; `Ok(None)` when there are more. A body that was never
+/// sent reads as empty.
+async fn read_capped(stream: ::worker::Result<ByteStream>, cap: usize) -> ::worker::Result<Option<Vec<u8>>> {
     let mut body = Vec::new();
-    let Ok(mut stream) = req.stream() else {
-        return Ok(Some(body)); // no body at all
-    };
+    let Ok(mut stream) = stream else { return Ok(Some(body)) };
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
         if body.len() + chunk.len() > cap {
@@ -280,7 +279,7 @@ async fn forward(config: &Config, body: &str, facts: &mut LogFacts) -> Reply {
         let mut response = fetch.send_with_signal(&signal).await?;
         let status = response.status_code();
         let retry_after = response.headers().get("Retry-After").ok().flatten();
-        let bytes = read_response_capped(&mut response).await?;
+        let bytes = read_capped(response.stream(), MAX_UPSTREAM_BYTES).await?;
         Ok::<_, ::worker::Error>((status, retry_after, bytes))
     };
     let deadline = Delay::from(Duration::from_millis(u64::from(config.upstream_timeout_ms())));
@@ -320,19 +319,6 @@ async fn forward(config: &Config, body: &str, facts: &mut LogFacts) -> Reply {
     let text = String::from_utf8_lossy(&bytes);
     let retry_after = (status == 429).then(|| proxy::retry_after(retry_after_header.as_deref(), &bytes));
     Reply::Upstream { status, body: proxy::redact(&text, &config.secrets()), retry_after }
-}
-
-async fn read_response_capped(response: &mut Response) -> ::worker::Result<Option<Vec<u8>>> {
-    let mut body = Vec::new();
-    let Ok(mut stream) = response.stream() else { return Ok(Some(body)) };
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        if body.len() + chunk.len() > MAX_UPSTREAM_BYTES {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body))
 }
 
 fn respond(

@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+// A local PalPluss simulator: the STK push API with no account, key or internet.
+//
+//   node sim/palpluss-sim.mjs [--port 8788] [--host 127.0.0.1]
+//
+// Serves {base}/v1/payments/stk (and its /initiate alias) and {base}/v1/transactions/{id} with
+// PalPluss's envelopes, checks Basic auth against SIM_API_KEY (default "sim_test_key"), applies
+// PalPluss's own input rules, answers PENDING, and SIM_WEBHOOK_DELAY_MS later (default 3000) posts
+// a `transaction.updated` webhook to the callbackUrl. Outcomes are chosen by test phone numbers,
+// like card test numbers (see OUTCOMES). A webhook sink at {base}/dev/webhooks records what it is
+// sent, so `make dev` can point CALLBACK_URL at it.
+import { createServer } from "node:http";
+import { randomUUID, randomInt } from "node:crypto";
+import { fileURLToPath } from "node:url";
+
+/** Test numbers (normalised) and what the simulator does with them. Any other number succeeds. */
+export const OUTCOMES = {
+  "254700000001": { kind: "result", status: "FAILED", resultCode: "1", resultDesc: "The balance is insufficient for the transaction.", event: "transaction.failed" },
+  "254700001032": { kind: "result", status: "CANCELLED", resultCode: "1032", resultDesc: "Request cancelled by user.", event: "transaction.cancelled" },
+  "254700001037": { kind: "result", status: "FAILED", resultCode: "1037", resultDesc: "DS timeout user cannot be reached.", event: "transaction.failed" },
+  "254700002001": { kind: "result", status: "FAILED", resultCode: "2001", resultDesc: "The initiator information is invalid.", event: "transaction.failed" },
+  "254700000429": { kind: "http", status: 429, code: "STK_TEMP_BANNED", message: "Too many failed STK pushes. Try again later.", details: { retryAfterSeconds: 3600 } },
+  "254700000430": { kind: "http", status: 429, code: "RATE_LIMIT_EXCEEDED", message: "Rate limit exceeded: 60 requests per minute.", retryAfterHeader: "30" },
+  "254700000401": { kind: "http", status: 401, code: "INVALID_API_KEY", message: "API key not found or revoked." },
+  "254700000500": { kind: "http", status: 500, code: "INTERNAL_ERROR", message: "Something went wrong on our side." },
+  "254700000502": { kind: "html" },
+  "254700000504": { kind: "slow" },
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** PalPluss's own phone normalisation: 07/01, 254, +254. */
+function normalisePhone(phone) {
+  if (typeof phone !== "string") return null;
+  const m = phone.replace(/[\s-]/g, "").match(/^(?:\+?254|0)([17]\d{8})$/);
+  return m ? `254${m[1]}` : null;
+}
+
+const envelopeError = (code, message, details) => ({
+  success: false,
+  error: details ? { code, message, details } : { code, message },
+  requestId: randomUUID(),
+});
+
+/** Checks an STK body with PalPluss's rules; returns [status, envelope] for the first problem. */
+function checkBody(body) {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return [400, envelopeError("VALIDATION_ERROR", "Body must be a JSON object.")];
+  const { amount, phone, accountReference, transactionDesc, callbackUrl, channelId, credential_id } = body;
+  if (typeof amount !== "number" || !Number.isFinite(amount) || amount < 1) return [400, envelopeError("VALIDATION_ERROR", "amount must be a number >= 1.")];
+  if (!normalisePhone(phone)) return [400, envelopeError("INVALID_PHONE", "Phone format not recognized.")];
+  if (accountReference !== undefined && (typeof accountReference !== "string" || accountReference.length > 12)) return [400, envelopeError("VALIDATION_ERROR", "accountReference must be 12 characters or fewer.")];
+  if (transactionDesc !== undefined && (typeof transactionDesc !== "string" || transactionDesc.length > 13)) return [400, envelopeError("VALIDATION_ERROR", "transactionDesc must be 13 characters or fewer.")];
+  if (typeof callbackUrl !== "string" || !/^https?:\/\/[^\s/]+/.test(callbackUrl) || callbackUrl.length > 500) return [400, envelopeError("VALIDATION_ERROR", "callbackUrl must be a URL.")];
+  if (channelId != null && !(typeof channelId === "string" && UUID.test(channelId))) return [400, envelopeError("CHANNEL_NOT_FOUND", "channelId not found for tenant.")];
+  if (credential_id != null && !(typeof credential_id === "string" && UUID.test(credential_id))) return [404, envelopeError("CREDENTIAL_NOT_FOUND", "credential_id not found.")];
+  return null;
+}
+
+const pad = (n, w = 2) => String(n).padStart(w, "0");
+function checkoutId(now) {
+  const d = new Date(now);
+  return `ws_CO_${pad(d.getUTCDate())}${pad(d.getUTCMonth() + 1)}${d.getUTCFullYear()}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}${pad(randomInt(1e6), 6)}`;
+}
+const receipt = () => Array.from({ length: 10 }, () => "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"[randomInt(34)]).join("");
+
+/**
+ * Starts the simulator. Resolves to { url, port, close(), transactions, webhooks, requests }:
+ * `url` is the API base (…/v1), `webhooks` what the sink received, `requests` every STK call seen.
+ */
+export async function startSimulator({
+  port = 0,
+  host = "127.0.0.1",
+  apiKey = process.env.SIM_API_KEY || "sim_test_key",
+  webhookDelayMs = Number(process.env.SIM_WEBHOOK_DELAY_MS ?? 3000),
+  slowMs = Number(process.env.SIM_SLOW_MS ?? 30000),
+  log = () => {},
+} = {}) {
+  const transactions = new Map();
+  const webhooks = [];
+  const requests = [];
+  const timers = new Set();
+
+  const authorised = (header) => {
+    const match = /^Basic ([^\s]+)$/.exec(header || "");
+    if (!match) return "AUTH_HEADER_INVALID";
+    const decoded = Buffer.from(match[1], "base64").toString("utf8");
+    const given = decoded.endsWith(":") ? decoded.slice(0, -1) : match[1];
+    return given === apiKey ? null : "INVALID_API_KEY";
+  };
+
+  const send = (res, status, body, headers = {}) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+    res.end(text);
+  };
+
+  const readBody = (req) =>
+    new Promise((resolve, reject) => {
+      const chunks = [];
+      let size = 0;
+      req.on("data", (c) => {
+        size += c.length;
+        if (size > 1 << 20) req.destroy(new Error("body too large"));
+        else chunks.push(c);
+      });
+      req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      req.on("error", reject);
+    });
+
+  function settle(tx, outcome) {
+    const now = new Date().toISOString();
+    if (outcome) {
+      Object.assign(tx, { status: outcome.status, result_code: outcome.resultCode, result_desc: outcome.resultDesc });
+    } else {
+      Object.assign(tx, { status: "SUCCESS", result_code: "0", result_desc: "The service request is processed successfully.", mpesa_receipt: receipt() });
+    }
+    tx.updated_at = now;
+    const payload = {
+      event: "transaction.updated",
+      event_type: outcome?.event ?? "transaction.success",
+      transaction: {
+        id: tx.transaction_id, tenant_id: tx.tenant_id, type: "STK", status: tx.status, amount: tx.amount,
+        currency: "KES", phone_number: tx.phone_number, external_reference: tx.external_reference,
+        provider: "MPESA", provider_request_id: tx.provider_request_id, provider_checkout_id: tx.provider_checkout_id,
+        result_code: tx.result_code, result_desc: tx.result_desc, mpesa_receipt: tx.mpesa_receipt ?? null,
+        created_at: tx.created_at, updated_at: now,
+      },
+    };
+    fetch(tx.callback_url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) })
+      .then((r) => log(`webhook ${payload.event_type} -> ${tx.callback_url}: ${r.status}`))
+      .catch((e) => log(`webhook ${payload.event_type} -> ${tx.callback_url} failed: ${e.message}`));
+  }
+
+  async function stk(req, res) {
+    const auth = authorised(req.headers.authorization);
+    if (auth) return send(res, 401, envelopeError(auth, auth === "INVALID_API_KEY" ? "API key not found or revoked." : "Authorization header missing or malformed."));
+    let body;
+    try {
+      body = JSON.parse(await readBody(req));
+    } catch {
+      return send(res, 400, envelopeError("VALIDATION_ERROR", "Body must be valid JSON."));
+    }
+    requests.push({ body, headers: req.headers });
+    const problem = checkBody(body);
+    if (problem) return send(res, ...problem);
+    const phone = normalisePhone(body.phone);
+    const outcome = OUTCOMES[phone];
+    if (outcome?.kind === "http") {
+      const headers = outcome.retryAfterHeader ? { "retry-after": outcome.retryAfterHeader } : {};
+      return send(res, outcome.status, envelopeError(outcome.code, outcome.message, outcome.details), headers);
+    }
+    if (outcome?.kind === "html") {
+      res.writeHead(502, { "content-type": "text/html" });
+      return res.end("<html><body><h1>502 Bad Gateway</h1></body></html>");
+    }
+    if (outcome?.kind === "slow") {
+      const timer = setTimeout(() => { timers.delete(timer); if (!res.writableEnded) send(res, 504, envelopeError("GATEWAY_TIMEOUT", "Upstream timed out.")); }, slowMs);
+      timers.add(timer);
+      return;
+    }
+    const now = new Date().toISOString();
+    const tx = {
+      transaction_id: randomUUID(), tenant_id: "b6fbe75f-ce87-4d44-b318-6cfdb8b7de4d", type: "STK", status: "PENDING",
+      amount: body.amount, currency: "KES", phone_number: phone, channel_id: body.channelId ?? null,
+      external_reference: body.accountReference ?? null, customer_name: null, callback_url: body.callbackUrl,
+      provider: "MPESA", provider_request_id: `${randomInt(10000, 99999)}-${randomInt(1e7, 1e8)}-1`,
+      provider_checkout_id: checkoutId(Date.now()), result_code: "0",
+      result_desc: "Success. Request accepted for processing", created_at: now, updated_at: now,
+    };
+    transactions.set(tx.transaction_id, tx);
+    const timer = setTimeout(() => { timers.delete(timer); settle(tx, outcome?.kind === "result" ? outcome : null); }, webhookDelayMs);
+    timers.add(timer);
+    log(`STK ${tx.transaction_id} ${phone.slice(0, 4)}******${phone.slice(10)} KES ${body.amount}: PENDING`);
+    send(res, 200, {
+      success: true,
+      data: {
+        transactionId: tx.transaction_id, tenantId: tx.tenant_id, channelId: tx.channel_id, type: "STK", status: "PENDING",
+        amount: tx.amount, currency: "KES", phone, accountReference: body.accountReference,
+        transactionDesc: body.transactionDesc, providerRequestId: tx.provider_request_id,
+        providerCheckoutId: tx.provider_checkout_id, transactionFee: 0, resultCode: "0",
+        resultDescription: "Success. Request accepted for processing", createdAt: now, updatedAt: now,
+      },
+      requestId: randomUUID(),
+    });
+  }
+
+  function transaction(req, res, id) {
+    const auth = authorised(req.headers.authorization);
+    if (auth) return send(res, 401, envelopeError(auth, "Authorization failed."));
+    if (!UUID.test(id)) return send(res, 400, envelopeError("INVALID_UUID", "Transaction ID is not a valid UUID."));
+    const tx = transactions.get(id.toLowerCase());
+    if (!tx) return send(res, 404, envelopeError("TRANSACTION_NOT_FOUND", "Transaction not found."));
+    send(res, 200, { success: true, data: tx, requestId: randomUUID() });
+  }
+
+  const server = createServer(async (req, res) => {
+    try {
+      const { pathname } = new URL(req.url, "http://sim");
+      if (req.method === "POST" && (pathname === "/v1/payments/stk" || pathname === "/v1/payments/stk/initiate")) return await stk(req, res);
+      const tx = /^\/v1\/transactions\/([^/]+)$/.exec(pathname);
+      if (req.method === "GET" && tx) return transaction(req, res, decodeURIComponent(tx[1]));
+      if (pathname === "/dev/webhooks" && req.method === "POST") {
+        const text = await readBody(req);
+        try { webhooks.push(JSON.parse(text)); } catch { webhooks.push({ invalid: text }); }
+        return send(res, 200, { received: true });
+      }
+      if (pathname === "/dev/webhooks" && req.method === "GET") return send(res, 200, webhooks);
+      if (pathname === "/health") return send(res, 200, { ok: true, simulator: true });
+      send(res, 404, envelopeError("NOT_FOUND", "No such route on the simulator."));
+    } catch (e) {
+      if (!res.headersSent) send(res, 500, envelopeError("INTERNAL_ERROR", e.message));
+    }
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise((resolve) => server.listen(port, host, resolve));
+  const actual = server.address().port;
+  return {
+    url: `http://${host}:${actual}/v1`,
+    origin: `http://${host}:${actual}`,
+    port: actual,
+    apiKey,
+    transactions,
+    webhooks,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const arg = (name, fallback) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? process.argv[i + 1] : fallback;
+  };
+  const sim = await startSimulator({
+    port: Number(arg("port", 8788)),
+    host: arg("host", "127.0.0.1"),
+    log: (line) => console.log(`[simulator] ${line}`),
+  });
+  console.log(`[simulator] PalPluss simulator on ${sim.url} (API key "${sim.apiKey}")`);
+  const stop = () => sim.close().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}

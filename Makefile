@@ -5,18 +5,25 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 WASM_BINDGEN_VERSION := 0.2.130
+WORKER_BUILD_VERSION := 0.8.7
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	cargo test --target $(WASM_TARGET) --features browser,tiny-allocator
 FUZZ_SECONDS ?= 60
 
-.PHONY: help tools build test test-native test-wasm test-js lint size fuzz clean
+.PHONY: help tools build worker dev test test-native test-wasm test-js lint size fuzz soak clean
+export WRANGLER_SEND_METRICS := false
+export DO_NOT_TRACK := 1
+export WRANGLER_HIDE_BANNER := true
+export CLOUDFLARE_CF_FETCH_ENABLED := false
 
 help:
-	@echo "make test    install tools, build, run every test (native, wasm in Node and Chromium, npm package)"
-	@echo "make build   build the npm package into pkg/"
-	@echo "make size    browser entry size (wasm + JS glue), raw and gzip -9"
+	@echo "make dev     the Worker (wrangler dev, 127.0.0.1:8787) against the PalPluss simulator (127.0.0.1:8788)"
+	@echo "make test    install tools, build, run every test (native, wasm in Node and Chromium, npm package, Worker)"
+	@echo "make build   build the npm package into pkg/ and the Worker into build/"
+	@echo "make size    browser entry and Worker upload sizes"
+	@echo "make soak    60 s of mixed and hostile traffic through the Worker at concurrency 32"
 	@echo "make fuzz    fuzz the phone parser and the validators for FUZZ_SECONDS (default 60) each"
 
 ## tools: everything the build and the tests need, skipped when already present.
@@ -25,6 +32,10 @@ tools: node_modules/.installed
 	@if [[ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]]; then \
 	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 10 minutes, once)"; \
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	fi
+	@if [[ "$$(worker-build --version 2>/dev/null)" != "$(WORKER_BUILD_VERSION)" ]]; then \
+	  echo "installing worker-build $(WORKER_BUILD_VERSION) (about 10 minutes, once)"; \
+	  cargo install worker-build --version $(WORKER_BUILD_VERSION) --locked; \
 	fi
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 	  echo "installing Debian's chromium and chromium-driver"; \
@@ -38,6 +49,13 @@ node_modules/.installed: package.json package-lock.json
 
 build: tools
 	scripts/build-pkg.sh
+	scripts/build-worker.sh
+
+worker: tools
+	scripts/build-worker.sh
+
+dev: build
+	scripts/dev.sh
 
 test: build lint test-native test-wasm test-js
 	@echo "all tests passed"
@@ -46,6 +64,7 @@ lint:
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --all-targets --target $(WASM_TARGET) --features browser,tiny-allocator -- -D warnings
+	cargo clippy --quiet --target $(WASM_TARGET) --features worker -- -D warnings
 
 test-native:
 	cargo test --quiet
@@ -55,10 +74,14 @@ test-wasm: tools
 	CHROMEDRIVER=$$(command -v chromedriver) $(WASM_TEST) --test browser
 
 test-js: build
-	node --test tests/js/
+	node --test --test-concurrency=1 tests/js/
 
 size: build
 	@scripts/size.sh
+	@node_modules/.bin/wrangler deploy --dry-run --outdir target/deploy-dry-run 2>&1 | grep "Total Upload"
+
+soak: build
+	node scripts/soak.mjs
 
 fuzz: tools
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
@@ -68,4 +91,4 @@ fuzz: tools
 
 clean:
 	cargo clean
-	rm -rf pkg/node pkg/web pkg/bundler fuzz/target
+	rm -rf pkg/node pkg/web pkg/bundler build .wrangler fuzz/target

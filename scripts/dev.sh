@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `make dev`: the Worker under `wrangler dev` on 127.0.0.1:8787 against the built-in PalPluss
+# simulator on 127.0.0.1:8788: no account, no key, no internet. With PALPLUSS_API_KEY in .dev.vars
+# the simulator is not started and the Worker talks to PalPluss with that key instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HOST=127.0.0.1
+DEV_PORT=${DEV_PORT:-8787}
+SIM_PORT=${SIM_PORT:-8788}
+export WRANGLER_SEND_METRICS=false DO_NOT_TRACK=1 WRANGLER_HIDE_BANNER=true CLOUDFLARE_CF_FETCH_ENABLED=false
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  kill "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+args=(dev --ip "$HOST" --port "$DEV_PORT" --show-interactive-dev-session=false)
+if grep -qs '^PALPLUSS_API_KEY=.' .dev.vars; then
+  echo "[dev] .dev.vars has a PALPLUSS_API_KEY: the Worker talks to PalPluss (${PALPLUSS_BASE_URL:-https://api.palpluss.com/v1})"
+  mode="PalPluss"
+else
+  # The simulator's key, handed to wrangler the way it reads required secrets (not a real secret).
+  export PALPLUSS_API_KEY=sim_test_key SIM_API_KEY=sim_test_key
+  node sim/palpluss-sim.mjs --host "$HOST" --port "$SIM_PORT" &
+  pids+=($!)
+  args+=(
+    --var "PALPLUSS_BASE_URL:http://$HOST:$SIM_PORT/v1"
+    --var "CALLBACK_URL:http://$HOST:$SIM_PORT/dev/webhooks"
+    --var "ALLOWED_ORIGINS:http://$HOST:$DEV_PORT,http://localhost:$DEV_PORT,http://$HOST:8080,http://localhost:8080"
+  )
+  mode="the simulator (http://$HOST:$SIM_PORT, webhooks at http://$HOST:$SIM_PORT/dev/webhooks)"
+fi
+node_modules/.bin/wrangler "${args[@]}" &
+pids+=($!)
+
+for _ in $(seq 1 240); do
+  if curl -fsS "http://$HOST:$DEV_PORT/health" >/dev/null 2>&1; then
+    cat <<MSG
+
+[dev] ready: the payment proxy is on http://$HOST:$DEV_PORT, talking to $mode
+[dev] try it:
+  curl -s http://$HOST:$DEV_PORT/payments/stk -H 'content-type: application/json' \\
+    -d '{"amount": 100, "phone": "0712 345 678", "accountReference": "INV-1", "transactionDesc": "Test"}'
+[dev] test numbers: 0700 001 032 cancelled, 0700 000 429 banned (429), 0700 000 504 slow: see README.md
+[dev] Ctrl-C stops everything.
+
+MSG
+    break
+  fi
+  if ! kill -0 "${pids[@]}" 2>/dev/null; then echo "[dev] a server exited early" >&2; exit 1; fi
+  sleep 0.5
+done
+wait -n "${pids[@]}"

@@ -1,0 +1,172 @@
+//! The Worker's decisions, tested natively: configuration, Authorization, CORS, the upstream body,
+//! Retry-After, redaction and log masking.
+#![cfg(not(target_arch = "wasm32"))] // uses native-only dev-dependencies
+
+use std::collections::HashMap;
+
+use palpluss_stk::proxy::{self, Config, Variable};
+use palpluss_stk::{CheckoutForm, Limits, RawStkRequest};
+
+const KEY: &str = "pk_live_0123456789";
+
+fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut map: HashMap<String, String> = [("PALPLUSS_API_KEY", KEY), ("CALLBACK_URL", "https://shop.example/mpesa")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    for (k, v) in pairs {
+        map.insert(k.to_string(), v.to_string());
+    }
+    map
+}
+
+fn config(pairs: &[(&str, &str)]) -> Result<Config, proxy::ConfigError> {
+    let map = vars(pairs);
+    Config::from_lookup(|name| map.get(name).cloned())
+}
+
+fn form() -> CheckoutForm {
+    let raw: RawStkRequest = serde_json::from_str(
+        r#"{"amount": 10, "phone": "0712345678", "accountReference": "A1", "transactionDesc": "Tea"}"#,
+    )
+    .unwrap();
+    CheckoutForm::validate(&raw, &Limits::default()).unwrap()
+}
+
+#[test]
+fn defaults_and_required_variables() {
+    let c = config(&[]).unwrap();
+    assert_eq!(c.stk_url(), "https://api.palpluss.com/v1/payments/stk");
+    assert_eq!(c.limits().amount_max(), 250_000);
+    assert_eq!(c.upstream_timeout_ms(), 15_000);
+    assert!(!c.origin_allowed("https://shop.example"), "no origins unless configured");
+    for (name, code) in
+        [("PALPLUSS_API_KEY", "CONFIG_MISSING_PALPLUSS_API_KEY"), ("CALLBACK_URL", "CONFIG_MISSING_CALLBACK_URL")]
+    {
+        let err = config(&[(name, "   ")]).unwrap_err();
+        assert_eq!(err.code(), code);
+        assert!(err.message().contains(name));
+    }
+}
+
+#[test]
+fn malformed_values_name_the_variable_and_never_the_value() {
+    let cases = [
+        ("PALPLUSS_API_KEY", "key with spaces", Variable::ApiKey),
+        ("PALPLUSS_BASE_URL", "http://api.palpluss.com/v1", Variable::BaseUrl),
+        ("PALPLUSS_BASE_URL", "https://api.palpluss.com/v1?x=1", Variable::BaseUrl),
+        ("CALLBACK_URL", "http://shop.example/cb", Variable::CallbackUrl),
+        ("CALLBACK_URL", "http://127.0.0.1:8788/cb", Variable::CallbackUrl),
+        ("ALLOWED_ORIGINS", "*", Variable::AllowedOrigins),
+        ("ALLOWED_ORIGINS", "https://shop.example/", Variable::AllowedOrigins),
+        ("PALPLUSS_CHANNEL_ID", "channel-1", Variable::ChannelId),
+        ("PALPLUSS_CREDENTIAL_ID", "123", Variable::CredentialId),
+        ("AMOUNT_MAX", "0", Variable::AmountMax),
+        ("AMOUNT_MAX", "1e6", Variable::AmountMax),
+        ("AMOUNT_MAX", "-5", Variable::AmountMax),
+        ("UPSTREAM_TIMEOUT_MS", "99", Variable::UpstreamTimeoutMs),
+        ("UPSTREAM_TIMEOUT_MS", "120001", Variable::UpstreamTimeoutMs),
+        ("UPSTREAM_TIMEOUT_MS", "99999999999999999999999", Variable::UpstreamTimeoutMs),
+    ];
+    for (name, value, variable) in cases {
+        let err = config(&[(name, value)]).unwrap_err();
+        assert_eq!((err.variable, err.missing), (variable, false), "{name}={value}");
+        assert_eq!(err.code(), format!("CONFIG_INVALID_{name}"));
+        assert!(!err.message().contains(value), "{}", err.message());
+    }
+}
+
+#[test]
+fn loopback_http_only_with_the_simulator() {
+    let sim = config(&[
+        ("PALPLUSS_BASE_URL", "http://127.0.0.1:8788/v1/"),
+        ("CALLBACK_URL", "http://127.0.0.1:8788/dev/webhooks"),
+    ])
+    .unwrap();
+    assert_eq!(sim.stk_url(), "http://127.0.0.1:8788/v1/payments/stk");
+    assert!(config(&[("PALPLUSS_BASE_URL", "http://localhost/v1")]).is_ok());
+    assert!(config(&[("PALPLUSS_BASE_URL", "http://127.0.0.1.evil.example/v1")]).is_err());
+    assert!(config(&[("PALPLUSS_BASE_URL", "http://localhost:99999999/v1")]).is_err());
+}
+
+#[test]
+fn authorization_is_basic_key_colon() {
+    let c = config(&[]).unwrap();
+    // base64("pk_live_0123456789:"), computed independently.
+    assert_eq!(c.authorization(), "Basic cGtfbGl2ZV8wMTIzNDU2Nzg5Og==");
+    assert_eq!(c.secrets(), [KEY.to_owned(), "cGtfbGl2ZV8wMTIzNDU2Nzg5Og==".to_owned()]);
+    for (key, encoded) in [("a", "YTo="), ("ab", "YWI6"), ("abc", "YWJjOg==")] {
+        let c = config(&[("PALPLUSS_API_KEY", key)]).unwrap();
+        assert_eq!(c.authorization(), format!("Basic {encoded}"));
+    }
+    assert!(!format!("{c:?}").contains(KEY));
+}
+
+#[test]
+fn origins_match_exactly() {
+    let c = config(&[("ALLOWED_ORIGINS", " https://shop.example ,http://localhost:8080")]).unwrap();
+    assert!(c.origin_allowed("https://shop.example"));
+    assert!(c.origin_allowed("http://localhost:8080"));
+    for other in ["https://shop.example.evil", "http://shop.example", "https://SHOP.example", "null", ""] {
+        assert!(!c.origin_allowed(other), "{other}");
+    }
+}
+
+#[test]
+fn the_upstream_body_adds_the_server_fields() {
+    let plain = config(&[]).unwrap().upstream_body(&form());
+    assert_eq!(
+        plain,
+        r#"{"amount":10,"phone":"254712345678","accountReference":"A1","transactionDesc":"Tea","callbackUrl":"https://shop.example/mpesa"}"#
+    );
+    let routed = config(&[
+        ("PALPLUSS_CHANNEL_ID", "3F2B9C1E-8D4A-4C6B-9E2F-1A2B3C4D5E6F"),
+        ("PALPLUSS_CREDENTIAL_ID", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"),
+    ])
+    .unwrap()
+    .upstream_body(&form());
+    let value: serde_json::Value = serde_json::from_str(&routed).unwrap();
+    assert_eq!(value["channelId"], "3f2b9c1e-8d4a-4c6b-9e2f-1a2b3c4d5e6f");
+    assert_eq!(value["credential_id"], "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d");
+}
+
+#[test]
+fn retry_after_prefers_the_header_then_the_body_then_a_default() {
+    let body = |details: &str| {
+        format!(
+            r#"{{"success":false,"error":{{"code":"STK_TEMP_BANNED","message":"m","details":{details}}},"requestId":"r"}}"#
+        )
+    };
+    assert_eq!(proxy::retry_after(Some(" 120 "), b""), "120");
+    assert_eq!(proxy::retry_after(Some("Wed, 21 Oct 2026 07:28:00 GMT"), b""), "Wed, 21 Oct 2026 07:28:00 GMT");
+    assert_eq!(proxy::retry_after(Some("-1"), body(r#"{"retryAfterSeconds": 10}"#).as_bytes()), "10");
+    assert_eq!(proxy::retry_after(None, body(r#"{"retryAfterSeconds": "90"}"#).as_bytes()), "90");
+    assert_eq!(proxy::retry_after(None, body(r#"{"other": 1}"#).as_bytes()), "60");
+    assert_eq!(proxy::retry_after(Some("x\r\nSet-Cookie: a=b"), b"<html>"), "60");
+}
+
+#[test]
+fn redaction_masking_and_helpers() {
+    let secrets = config(&[]).unwrap().secrets();
+    let leaked = format!("key {KEY} and Basic {} twice {KEY}", secrets[1]);
+    assert_eq!(proxy::redact(&leaked, &secrets), "key [redacted] and Basic [redacted] twice [redacted]");
+    assert_eq!(proxy::mask_phone("254712345678"), "2547******78");
+    assert_eq!(proxy::mask_phone("0712345678"), "************");
+    assert!(proxy::is_json_content_type("application/json; charset=UTF-8"));
+    assert!(proxy::is_json_content_type("Application/JSON"));
+    assert!(!proxy::is_json_content_type("application/jsonp"));
+    assert!(!proxy::is_json_content_type("text/plain"));
+    let id = proxy::uuid_v4([0xff; 16]);
+    assert_eq!(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    assert_eq!(proxy::uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
+}
+
+#[test]
+fn presence_never_reveals_values() {
+    let map = vars(&[("AMOUNT_MAX", "1000")]);
+    let presence = Config::presence(|name| map.get(name).cloned());
+    assert_eq!(presence.len(), Variable::ALL.len());
+    assert!(presence.contains(&("PALPLUSS_API_KEY", true, true)));
+    assert!(presence.contains(&("ALLOWED_ORIGINS", false, false)));
+    assert!(presence.contains(&("AMOUNT_MAX", true, false)));
+}

@@ -211,7 +211,10 @@ export async function startSimulator({
       if (!res.headersSent) send(res, 500, envelopeError("INTERNAL_ERROR", e.message));
     }
   });
-  server.keepAliveTimeout = 1000;
+  // Keep idle connections open longer than any client keeps them: a server that closes a kept-alive
+  // socket just as the client reuses it makes the client's request fail (seen as 502 under load).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise((resolve) => server.listen(port, host, resolve));
   const actual = server.address().port;
   return {

@@ -10,6 +10,8 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 WASM_TARGET := wasm32-unknown-unknown
 WASM_TEST := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	cargo test --target $(WASM_TARGET) --features browser,tiny-allocator
+WASM_TEST_CHECKOUT := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	cargo test --target $(WASM_TARGET) --features checkout,tiny-allocator
 FUZZ_SECONDS ?= 60
 
 .PHONY: help tools build worker dev test test-native test-wasm test-js lint size fuzz soak clean
@@ -64,6 +66,7 @@ lint:
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --all-targets --target $(WASM_TARGET) --features browser,tiny-allocator -- -D warnings
+	cargo clippy --quiet --all-targets --target $(WASM_TARGET) --features checkout,tiny-allocator -- -D warnings
 	cargo clippy --quiet --target $(WASM_TARGET) --features worker -- -D warnings
 
 test-native:
@@ -72,6 +75,7 @@ test-native:
 test-wasm: tools
 	$(WASM_TEST) --test node
 	CHROMEDRIVER=$$(command -v chromedriver) $(WASM_TEST) --test browser
+	CHROMEDRIVER=$$(command -v chromedriver) $(WASM_TEST_CHECKOUT) --test checkout
 
 test-js: build
 	node --test --test-concurrency=1 tests/js/

@@ -1,33 +1,41 @@
 #!/usr/bin/env bash
-# Builds the npm package in pkg/: one release wasm, bound for three loaders.
-#   pkg/node/     CommonJS (wasm-bindgen --target nodejs) + index.mjs, the ESM entry for Node
-#   pkg/web/      ES module for <script type="module"> (await init())
-#   pkg/bundler/  ES module importing the .wasm, for bundlers
+# Builds the npm package in pkg/:
+#   pkg/node/              CommonJS (wasm-bindgen --target nodejs) + index.mjs, the ESM entry for Node
+#   pkg/web/               ES module for <script type="module"> (await init())
+#   pkg/bundler/           ES module importing the .wasm, for bundlers
+#   pkg/checkout/web/      the validators + StkClient + attachCheckoutForm, for <script type="module">
+#   pkg/checkout/bundler/  the same, for bundlers
 # Every .wasm is shrunk with wasm-opt from the npm binaryen package (never Debian's binaryen 108,
 # which produces modules that fail to load).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WASM=target/wasm32-unknown-unknown/release/palpluss_stk.wasm
 WASM_OPT=node_modules/.bin/wasm-opt
-
+# Two builds of the one crate: the validators alone (the main entry, under 20 KB gzip), and the
+# checkout (validators + StkClient + attachCheckoutForm) for browsers. Separate target dirs keep
+# both builds cached.
 cargo build --quiet --release --lib --target wasm32-unknown-unknown --features browser,tiny-allocator
+# opt-level "z" suits the larger checkout build (1 KB gzip smaller than "s"; "s" suits the core).
+CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build --quiet --release --lib --target wasm32-unknown-unknown \
+  --features checkout,tiny-allocator --target-dir target/checkout
+CORE=target/wasm32-unknown-unknown/release/palpluss_stk.wasm
+CHECKOUT=target/checkout/wasm32-unknown-unknown/release/palpluss_stk.wasm
 
-for target in nodejs web bundler; do
-  dir=pkg/${target/nodejs/node}
-  rm -rf "$dir"
-  wasm-bindgen --target "$target" --out-dir "$dir" "$WASM"
-done
-
-# The three _bg.wasm files differ only in import module names; optimise each.
-for dir in pkg/node pkg/web pkg/bundler; do
+bind() { # wasm target dir
+  rm -rf "$3"
+  wasm-bindgen --target "$2" --out-dir "$3" "$1"
   "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$dir/palpluss_stk_bg.wasm" -o "$dir/palpluss_stk_bg.wasm"
-done
+    "$3/palpluss_stk_bg.wasm" -o "$3/palpluss_stk_bg.wasm"
+}
+bind "$CORE" nodejs pkg/node
+bind "$CORE" web pkg/web
+bind "$CORE" bundler pkg/bundler
+bind "$CHECKOUT" web pkg/checkout/web
+bind "$CHECKOUT" bundler pkg/checkout/bundler
 
 # The browser glue ships minified (whitespace and syntax only: names stay readable in stack traces).
-for dir in pkg/web pkg/bundler; do
+for dir in pkg/web pkg/bundler pkg/checkout/web pkg/checkout/bundler; do
   for js in "$dir"/*.js; do
     node_modules/.bin/esbuild --minify-whitespace --minify-syntax --format=esm --log-level=warning \
       "$js" --outfile="$js.min" && mv "$js.min" "$js"
@@ -36,8 +44,10 @@ done
 
 # Node decides CommonJS or ESM per folder; say it explicitly so the package root can stay neutral.
 echo '{ "type": "commonjs" }' > pkg/node/package.json
-echo '{ "type": "module", "sideEffects": false }' > pkg/web/package.json
-echo '{ "type": "module", "sideEffects": ["./palpluss_stk.js"] }' > pkg/bundler/package.json
+for dir in pkg/web pkg/checkout/web; do echo '{ "type": "module", "sideEffects": false }' > "$dir/package.json"; done
+for dir in pkg/bundler pkg/checkout/bundler; do
+  echo '{ "type": "module", "sideEffects": ["./palpluss_stk.js"] }' > "$dir/package.json"
+done
 
 # ESM entry for Node: the web glue, instantiated synchronously from the file next to it, so that
 # `import { normalizePhone } from "palpluss-stk"` needs no init call.
@@ -49,4 +59,4 @@ initSync({ module: readFileSync(new URL("../web/palpluss_stk_bg.wasm", import.me
 
 export * from "../web/palpluss_stk.js";
 JS
-rm -f pkg/*/.gitignore
+rm -f pkg/*/.gitignore pkg/checkout/*/.gitignore

@@ -974,20 +974,28 @@ fn message_for(field: Field, code: ErrorCode, limits: &Limits) -> String {
     text.to_owned()
 }
 
-/// `250000` -> `"250,000"`, without pulling in the formatting machinery.
-fn group_thousands(mut n: u64) -> String {
-    let mut reversed = Vec::with_capacity(26);
-    let mut count = 0;
+/// `250000` -> `"250000"`, without pulling in the formatting machinery (it costs kilobytes of wasm).
+pub(crate) fn decimal(mut n: u64) -> String {
+    let mut reversed = Vec::with_capacity(20);
     loop {
-        if count > 0 && count % 3 == 0 {
-            reversed.push(b',');
-        }
         reversed.push(b'0' + (n % 10) as u8);
-        count += 1;
         n /= 10;
         if n == 0 {
             break;
         }
     }
     reversed.iter().rev().map(|&b| char::from(b)).collect()
+}
+
+/// `250000` -> `"250,000"`.
+fn group_thousands(n: u64) -> String {
+    let digits = decimal(n);
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -4,6 +4,16 @@
 //! symbols, bigints, megabyte strings) gets an answer, and the validators never throw. Nothing here
 //! holds state between calls, so a bad input cannot break a later call.
 
+#[cfg(feature = "checkout")]
+mod client;
+#[cfg(feature = "checkout")]
+mod form;
+
+#[cfg(feature = "checkout")]
+pub use client::StkClient;
+#[cfg(feature = "checkout")]
+pub use form::attach_checkout_form;
+
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -117,7 +127,7 @@ extern "C" {
 }
 
 /// Sets a property on an object this module created (a plain object: it cannot fail).
-fn set(target: &Object, key: &str, value: &JsValue) {
+pub(crate) fn set(target: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }
 
@@ -262,7 +272,7 @@ fn finish(out: Object, errors: Array, value: Option<Object>) -> JsValue {
 
 /// `undefined`/`null` options or an absent `amountMax` give the defaults; anything else must be a
 /// whole number in range, or the options are rejected (a silently ignored limit is a risk).
-fn read_limits(options: &JsValue) -> Option<Limits> {
+pub(crate) fn read_limits(options: &JsValue) -> Option<Limits> {
     if options.is_undefined() || options.is_null() {
         return Some(Limits::default());
     }
@@ -281,7 +291,7 @@ fn read_limits(options: &JsValue) -> Option<Limits> {
 }
 
 /// Reads the seven known fields of a plain object; `None` when the input is not one.
-fn read_request(input: &JsValue) -> Option<RawStkRequest> {
+pub(crate) fn read_request(input: &JsValue) -> Option<RawStkRequest> {
     if !input.is_object() || is_array(input).unwrap_or(true) {
         return None;
     }
@@ -323,11 +333,11 @@ fn error_object(field: &str, code: &str, message: &str) -> Object {
     out
 }
 
-fn field_error_object(e: &FieldError) -> Object {
+pub(crate) fn field_error_object(e: &FieldError) -> Object {
     error_object(e.field().as_str(), e.code().as_str(), e.message())
 }
 
-fn checkout_object(form: &CheckoutForm) -> Object {
+pub(crate) fn checkout_object(form: &CheckoutForm) -> Object {
     let out = Object::new();
     set(&out, "amount", &JsValue::from_f64(form.amount() as f64));
     set(&out, "phone", &JsValue::from_str(form.phone().as_str()));

@@ -1,0 +1,333 @@
+//! `StkClient`: validates a checkout with the core rules, posts it to the proxy, and turns every
+//! outcome into either the pending transaction or one typed error (feature `checkout`).
+//!
+//! Errors are JS `Error`s with a `kind` (`validation`, `api`, `rate_limit`, `network`, `timeout`),
+//! a `code`, and a `message` fit to show the customer; PalPluss's own wording stays in `apiMessage`.
+
+use gloo_net::http::Request;
+use js_sys::{Array, Reflect, JSON};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::{checkout_object, field_error_object, read_limits, read_request, set};
+use crate::stk::{decimal, CheckoutForm, ErrorCode, Field, FieldError, Limits};
+
+/// How long the client waits for the proxy by default: longer than the proxy's own upstream
+/// timeout (15 s), so that the proxy's 504 arrives rather than a client-side guess.
+pub(crate) const DEFAULT_TIMEOUT_MS: u32 = 20_000;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `StkClient` options, typed for TypeScript.
+    #[wasm_bindgen(typescript_type = "StkClientOptions")]
+    pub type StkClientOptions;
+
+    /// `AbortSignal.timeout(ms)`, declared with `catch` for runtimes that lack it.
+    #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout, catch)]
+    fn abort_signal_timeout(ms: u32) -> Result<web_sys::AbortSignal, JsValue>;
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const CLIENT_TYPES: &'static str = r#"
+/** Options of `new StkClient(...)`. */
+export interface StkClientOptions {
+  /** The proxy's base URL, e.g. "https://pay.shop.example" or "" for the page's own origin. */
+  baseUrl: string;
+  /** How long to wait for the proxy, in milliseconds (default 20000). */
+  timeoutMs?: number;
+  /** The largest amount accepted, in whole shillings (default 250000; match the proxy's AMOUNT_MAX). */
+  amountMax?: number;
+}
+
+/** The checkout form: amount as a number or a digit string, phone in any accepted spelling. */
+export interface CheckoutInput {
+  amount: number | string;
+  phone: string;
+  accountReference: string;
+  transactionDesc: string;
+}
+
+/** PalPluss's pending transaction, as the proxy passes it on. */
+export interface PendingTransaction {
+  transactionId: string;
+  status: "PENDING" | string;
+  amount: number;
+  phone: string;
+  currency?: string;
+  accountReference?: string;
+  transactionDesc?: string;
+  providerCheckoutId?: string | null;
+  providerRequestId?: string | null;
+  createdAt?: string;
+  [key: string]: unknown;
+}
+
+interface StkErrorBase extends Error {
+  /** A machine code: VALIDATION_FAILED, PalPluss's or the proxy's error code, NETWORK_ERROR, TIMEOUT. */
+  code: string;
+  /** A message fit to show the customer. */
+  message: string;
+}
+/** The checkout failed validation (in the browser, or at the proxy). No PIN prompt was sent. */
+export interface StkValidationError extends StkErrorBase {
+  name: "StkValidationError"; kind: "validation"; code: "VALIDATION_FAILED";
+  fields: FieldError[]; httpStatus?: number; requestId?: string;
+}
+/** The proxy or PalPluss refused the payment. */
+export interface StkApiError extends StkErrorBase {
+  name: "StkApiError"; kind: "api";
+  httpStatus: number; apiMessage: string; details?: Record<string, unknown>; requestId?: string;
+}
+/** Too many attempts: wait `retryAfter` seconds before trying again. */
+export interface StkRateLimitError extends StkErrorBase {
+  name: "StkRateLimitError"; kind: "rate_limit";
+  httpStatus: 429; retryAfter: number; apiMessage: string; details?: Record<string, unknown>; requestId?: string;
+}
+/** The proxy could not be reached. */
+export interface StkNetworkError extends StkErrorBase { name: "StkNetworkError"; kind: "network"; code: "NETWORK_ERROR"; }
+/** The proxy did not answer within `timeoutMs`. The push may still arrive: check the phone before retrying. */
+export interface StkTimeoutError extends StkErrorBase { name: "StkTimeoutError"; kind: "timeout"; code: "TIMEOUT"; }
+/** Everything `requestPayment` can reject with. */
+export type StkError = StkValidationError | StkApiError | StkRateLimitError | StkNetworkError | StkTimeoutError;
+"#;
+
+/// Where and how to reach the proxy; shared by [`StkClient`] and the form helper.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientConfig {
+    pub(crate) base_url: String,
+    pub(crate) timeout_ms: u32,
+    pub(crate) limits: Limits,
+}
+
+impl ClientConfig {
+    /// Reads `{ baseUrl, timeoutMs, amountMax }`; an error names the bad option.
+    pub(crate) fn from_options(options: &JsValue) -> Result<ClientConfig, JsValue> {
+        if !options.is_object() {
+            return Err(option_error("options must be an object with a baseUrl."));
+        }
+        let get = |key: &str| Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+        let base_url = get("baseUrl").as_string().ok_or_else(|| option_error("baseUrl must be a string."))?;
+        let base_url = base_url.trim().trim_end_matches('/').to_owned();
+        let timeout = get("timeoutMs");
+        let timeout_ms = if timeout.is_undefined() {
+            DEFAULT_TIMEOUT_MS
+        } else {
+            match timeout.as_f64() {
+                Some(ms) if ms.fract() == 0.0 && (1.0..=600_000.0).contains(&ms) => ms as u32,
+                _ => return Err(option_error("timeoutMs must be a whole number of milliseconds from 1 to 600000.")),
+            }
+        };
+        let limits =
+            read_limits(options).ok_or_else(|| option_error("amountMax must be a whole number, at least 1."))?;
+        Ok(ClientConfig { base_url, timeout_ms, limits })
+    }
+}
+
+fn option_error(message: &str) -> JsValue {
+    let error = js_sys::Error::new(&["StkClient: ", message].concat());
+    error.set_name("TypeError");
+    set(&error, "code", &JsValue::from_str("INVALID_OPTION"));
+    error.into()
+}
+
+/// A client for the payment proxy.
+#[wasm_bindgen]
+pub struct StkClient {
+    config: ClientConfig,
+}
+
+#[wasm_bindgen]
+impl StkClient {
+    /// `new StkClient({ baseUrl, timeoutMs?, amountMax? })`; throws a `TypeError` (code
+    /// `INVALID_OPTION`) for bad options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: StkClientOptions) -> Result<StkClient, JsValue> {
+        Ok(StkClient { config: ClientConfig::from_options(&options)? })
+    }
+
+    /// The proxy's base URL, without a trailing slash.
+    #[wasm_bindgen(getter, js_name = baseUrl)]
+    pub fn base_url(&self) -> String {
+        self.config.base_url.clone()
+    }
+
+    /// The timeout in milliseconds.
+    #[wasm_bindgen(getter, js_name = timeoutMs)]
+    pub fn timeout_ms(&self) -> u32 {
+        self.config.timeout_ms
+    }
+
+    /// The largest amount accepted, in whole shillings.
+    #[wasm_bindgen(getter, js_name = amountMax)]
+    pub fn amount_max(&self) -> f64 {
+        self.config.limits.amount_max() as f64
+    }
+
+    /// Validates the checkout and asks the proxy for an STK push. Resolves to the pending
+    /// transaction; rejects with an `StkError`. Nothing is sent when the checkout is invalid.
+    #[wasm_bindgen(js_name = requestPayment, unchecked_return_type = "Promise<PendingTransaction>")]
+    pub fn request_payment(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CheckoutInput")] form: JsValue,
+    ) -> js_sys::Promise {
+        let config = self.config.clone();
+        future_to_promise(async move {
+            let checkout = validate(&form, &config.limits)?;
+            submit(&config, &checkout).await
+        })
+    }
+}
+
+/// The core's checkout rules, as an `StkValidationError` when they fail.
+pub(crate) fn validate(form: &JsValue, limits: &Limits) -> Result<CheckoutForm, JsValue> {
+    let errors = match read_request(form) {
+        None => vec![FieldError::new(Field::Request, ErrorCode::NotAnObject, limits)],
+        Some(raw) => match CheckoutForm::validate(&raw, limits) {
+            Ok(form) => return Ok(form),
+            Err(errors) => errors.into_vec(),
+        },
+    };
+    let fields = Array::new();
+    for e in &errors {
+        fields.push(&field_error_object(e));
+    }
+    Err(validation_error(&fields, None, None))
+}
+
+fn stk_error(name: &str, kind: &str, code: &str, message: &str) -> js_sys::Error {
+    let error = js_sys::Error::new(message);
+    error.set_name(name);
+    set(&error, "kind", &JsValue::from_str(kind));
+    set(&error, "code", &JsValue::from_str(code));
+    error
+}
+
+const VALIDATION_MESSAGE: &str = "Some payment details need correcting.";
+const NETWORK_MESSAGE: &str = "We could not reach the payment service. Check your connection and try again.";
+const TIMEOUT_MESSAGE: &str =
+    "The payment service took too long to answer. Check your phone for an M-Pesa prompt before trying again.";
+
+fn validation_error(fields: &Array, status: Option<u16>, request_id: Option<&JsValue>) -> JsValue {
+    let error = stk_error("StkValidationError", "validation", "VALIDATION_FAILED", VALIDATION_MESSAGE);
+    set(&error, "fields", fields);
+    if let Some(status) = status {
+        set(&error, "httpStatus", &JsValue::from(status));
+    }
+    if let Some(id) = request_id.filter(|id| id.is_string()) {
+        set(&error, "requestId", id);
+    }
+    error.into()
+}
+
+/// Posts the checkout once and classifies the answer.
+pub(crate) async fn submit(config: &ClientConfig, form: &CheckoutForm) -> Result<JsValue, JsValue> {
+    let body = JSON::stringify(&checkout_object(form)).map(String::from).unwrap_or_default();
+    let signal = abort_signal_timeout(config.timeout_ms).ok();
+    let url = [config.base_url.as_str(), "/payments/stk"].concat();
+    let sent = Request::post(&url)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .abort_signal(signal.as_ref())
+        .body(body);
+    let response = match sent {
+        Ok(request) => request.send().await,
+        Err(e) => Err(e),
+    };
+    let response = match response {
+        Ok(response) => response,
+        Err(e) => return Err(transport_error(&e)),
+    };
+    let status = response.status();
+    let retry_after_header = response.headers().get("Retry-After");
+    let text = match response.text().await {
+        Ok(text) => text,
+        Err(e) => return Err(transport_error(&e)),
+    };
+    let json = JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
+    let get = |target: &JsValue, key: &str| Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+    let data = get(&json, "data");
+    if (200..300).contains(&status) && get(&json, "success") == JsValue::TRUE && data.is_object() {
+        return Ok(data);
+    }
+    let error_body = get(&json, "error");
+    let code = get(&error_body, "code").as_string().unwrap_or_else(|| ["HTTP_", &decimal(status.into())].concat());
+    let api_message = get(&error_body, "message").as_string().unwrap_or_default();
+    let details = get(&error_body, "details");
+    let request_id = get(&json, "requestId");
+
+    if code == crate::palpluss::codes::VALIDATION_FAILED {
+        let fields = get(&details, "fields");
+        let fields = fields.dyn_into::<Array>().unwrap_or_default();
+        return Err(validation_error(&fields, Some(status), Some(&request_id)));
+    }
+    let error = if status == 429 {
+        let seconds = retry_after_seconds(retry_after_header.as_deref(), &details);
+        let e = stk_error("StkRateLimitError", "rate_limit", &code, &rate_limit_message(seconds));
+        set(&e, "retryAfter", &JsValue::from_f64(seconds as f64));
+        e
+    } else {
+        stk_error("StkApiError", "api", &code, api_error_message(status, &code))
+    };
+    set(&error, "httpStatus", &JsValue::from(status));
+    set(&error, "apiMessage", &JsValue::from_str(&api_message));
+    if details.is_object() {
+        set(&error, "details", &details);
+    }
+    if request_id.is_string() {
+        set(&error, "requestId", &request_id);
+    }
+    Err(error.into())
+}
+
+/// A failure before any answer: a timeout (the abort signal fired) or a network error.
+fn transport_error(error: &gloo_net::Error) -> JsValue {
+    let timed_out = match error {
+        gloo_net::Error::JsError(e) => e.name == "TimeoutError" || e.name == "AbortError",
+        _ => false,
+    };
+    if timed_out {
+        stk_error("StkTimeoutError", "timeout", "TIMEOUT", TIMEOUT_MESSAGE).into()
+    } else {
+        stk_error("StkNetworkError", "network", "NETWORK_ERROR", NETWORK_MESSAGE).into()
+    }
+}
+
+/// Seconds to wait: the `Retry-After` header (seconds or an HTTP date), else
+/// `details.retryAfterSeconds`, else 60.
+fn retry_after_seconds(header: Option<&str>, details: &JsValue) -> u64 {
+    if let Some(value) = header.map(str::trim) {
+        if let Ok(seconds) = value.parse::<u64>() {
+            return seconds;
+        }
+        let at = js_sys::Date::parse(value);
+        if at.is_finite() {
+            return ((at - js_sys::Date::now()) / 1000.0).ceil().max(0.0) as u64;
+        }
+    }
+    let from_details = Reflect::get(details, &JsValue::from_str("retryAfterSeconds")).ok().and_then(|v| v.as_f64());
+    match from_details {
+        Some(s) if s.is_finite() && s >= 0.0 => s.ceil() as u64,
+        _ => crate::proxy::DEFAULT_RETRY_AFTER_SECONDS,
+    }
+}
+
+fn rate_limit_message(seconds: u64) -> String {
+    let wait = if seconds < 90 {
+        [&decimal(seconds), " seconds"].concat()
+    } else if seconds < 5400 {
+        [&decimal(seconds.div_ceil(60)), " minutes"].concat()
+    } else {
+        [&decimal(seconds.div_ceil(3600)), " hours"].concat()
+    };
+    ["Too many payment attempts. Please wait ", &wait, " and try again."].concat()
+}
+
+fn api_error_message(status: u16, code: &str) -> &'static str {
+    match (status, code) {
+        (_, "INVALID_PHONE") => "M-Pesa did not accept this phone number. Check it and try again.",
+        (504, _) => TIMEOUT_MESSAGE,
+        (500..=599, _) => "The payment service is unavailable right now. Please try again shortly.",
+        (403, "ORIGIN_NOT_ALLOWED") => "This page is not allowed to take payments. Please contact the shop.",
+        _ => "This payment could not be started. Please try again later or contact the shop.",
+    }
+}

@@ -1,0 +1,371 @@
+//! StkClient and attachCheckoutForm in headless Chromium, with `fetch` replaced by a scripted
+//! stand-in that records every request (so "no request at all" is checked, not assumed).
+#![cfg(all(target_arch = "wasm32", feature = "checkout"))]
+
+use js_sys::{Function, Promise, Reflect};
+use palpluss_stk::js::{attach_checkout_form, StkClient};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn js(source: &str) -> JsValue {
+    Function::new_no_args(&format!("return ({source});")).call0(&JsValue::UNDEFINED).expect(source)
+}
+
+fn get(target: &JsValue, path: &str) -> JsValue {
+    path.split('.')
+        .fold(target.clone(), |v, key| Reflect::get(&v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED))
+}
+
+fn text(target: &JsValue, path: &str) -> String {
+    get(target, path).as_string().unwrap_or_else(|| panic!("{path} is not a string"))
+}
+
+/// Replaces `fetch`: `respond` is the body of `(request) => ...` for this test.
+fn stub_fetch(respond: &str) {
+    js(&format!(
+        r#"(() => {{
+            globalThis.__calls = [];
+            globalThis.fetch = async (request) => {{
+                const body = await request.clone().text();
+                globalThis.__calls.push({{ url: request.url, method: request.method, body, type: request.headers.get("content-type") }});
+                return ((request) => {respond})(request);
+            }};
+        }})()"#
+    ));
+}
+
+fn calls() -> u32 {
+    js("globalThis.__calls.length").as_f64().unwrap_or(-1.0) as u32
+}
+
+async fn sleep(ms: u32) {
+    JsFuture::from(js(&format!("new Promise((r) => setTimeout(r, {ms}))")).unchecked_into::<Promise>()).await.unwrap();
+}
+
+fn client(options: &str) -> StkClient {
+    StkClient::new(js(options).unchecked_into()).expect("valid options")
+}
+
+async fn pay(client: &StkClient, form: &str) -> Result<JsValue, JsValue> {
+    JsFuture::from(client.request_payment(js(form))).await
+}
+
+const GOOD: &str =
+    r#"{ amount: "1500", phone: "0712 345 678", accountReference: "INV-1", transactionDesc: "Order 1" }"#;
+const PENDING: &str = r#"Response.json({ success: true, data: { transactionId: "tx-1", status: "PENDING", amount: 1500, phone: "254712345678" }, requestId: "r-1" })"#;
+
+fn api(status: u16, body: &str, headers: &str) -> String {
+    format!("new Response(JSON.stringify({body}), {{ status: {status}, headers: {{ 'content-type': 'application/json', {headers} }} }})")
+}
+
+#[wasm_bindgen_test]
+async fn a_valid_checkout_is_posted_normalised_and_resolves_to_the_pending_transaction() {
+    stub_fetch(PENDING);
+    let tx = pay(&client(r#"{ baseUrl: "https://pay.example/" }"#), GOOD).await.expect("resolves");
+    assert_eq!(text(&tx, "transactionId"), "tx-1");
+    assert_eq!(text(&tx, "status"), "PENDING");
+    assert_eq!(calls(), 1);
+    let call = js("globalThis.__calls[0]");
+    assert_eq!(text(&call, "url"), "https://pay.example/payments/stk");
+    assert_eq!(text(&call, "method"), "POST");
+    assert_eq!(text(&call, "type"), "application/json");
+    assert_eq!(
+        text(&call, "body"),
+        r#"{"amount":1500,"phone":"254712345678","accountReference":"INV-1","transactionDesc":"Order 1"}"#
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_invalid_checkout_rejects_with_every_field_and_sends_nothing() {
+    stub_fetch(PENDING);
+    let c = client(r#"{ baseUrl: "" }"#);
+    let error =
+        pay(&c, r#"{ amount: 0, phone: "0712", accountReference: "", transactionDesc: "x" }"#).await.unwrap_err();
+    assert!(error.is_instance_of::<js_sys::Error>());
+    assert_eq!(text(&error, "name"), "StkValidationError");
+    assert_eq!(text(&error, "kind"), "validation");
+    assert_eq!(text(&error, "code"), "VALIDATION_FAILED");
+    let fields: Vec<String> = js_sys::Array::from(&get(&error, "fields")).iter().map(|f| text(&f, "code")).collect();
+    assert_eq!(fields, ["AMOUNT_TOO_SMALL", "PHONE_TOO_SHORT", "REQUIRED"]);
+    let sneaky = pay(
+        &c,
+        r#"{ amount: 1, phone: "0712345678", accountReference: "A", transactionDesc: "B", callbackUrl: "https://evil.example" }"#,
+    );
+    assert_eq!(text(&sneaky.await.unwrap_err(), "fields.0.code"), "FIELD_NOT_ALLOWED");
+    assert_eq!(text(&pay(&c, "42").await.unwrap_err(), "fields.0.code"), "NOT_AN_OBJECT");
+    assert_eq!(calls(), 0, "no request at all");
+}
+
+#[wasm_bindgen_test]
+async fn api_errors_carry_status_code_details_and_request_id() {
+    let c = client(r#"{ baseUrl: "https://pay.example" }"#);
+    stub_fetch(&api(
+        400,
+        r#"{ success: false, error: { code: "INVALID_PHONE", message: "Phone format not recognized." }, requestId: "r-2" }"#,
+        "",
+    ));
+    let e = pay(&c, GOOD).await.unwrap_err();
+    assert_eq!(
+        (text(&e, "name").as_str(), text(&e, "kind").as_str(), text(&e, "code").as_str()),
+        ("StkApiError", "api", "INVALID_PHONE")
+    );
+    assert_eq!(get(&e, "httpStatus").as_f64(), Some(400.0));
+    assert_eq!(text(&e, "requestId"), "r-2");
+    assert_eq!(text(&e, "apiMessage"), "Phone format not recognized.");
+    assert!(text(&e, "message").contains("M-Pesa did not accept"));
+
+    stub_fetch(&api(
+        500,
+        r#"{ success: false, error: { code: "INTERNAL_ERROR", message: "boom", details: { a: 1 } }, requestId: "r-3" }"#,
+        "",
+    ));
+    let e = pay(&c, GOOD).await.unwrap_err();
+    assert_eq!(get(&e, "httpStatus").as_f64(), Some(500.0));
+    assert_eq!(get(&e, "details.a").as_f64(), Some(1.0));
+    assert!(text(&e, "message").contains("unavailable"));
+
+    stub_fetch(
+        r#"new Response("<html>Bad gateway</html>", { status: 502, headers: { "content-type": "text/html" } })"#,
+    );
+    let e = pay(&c, GOOD).await.unwrap_err();
+    assert_eq!(text(&e, "code"), "HTTP_502");
+    assert_eq!(text(&e, "kind"), "api");
+
+    let fields = r#"{ success: false, error: { code: "VALIDATION_FAILED", message: "m", details: { fields: [{ field: "phone", code: "PHONE_NOT_MOBILE", message: "Not mobile." }] } }, requestId: "r-4" }"#;
+    stub_fetch(&api(400, fields, ""));
+    let e = pay(&c, GOOD).await.unwrap_err();
+    assert_eq!(text(&e, "kind"), "validation");
+    assert_eq!(text(&e, "fields.0.code"), "PHONE_NOT_MOBILE");
+    assert_eq!(text(&e, "requestId"), "r-4");
+}
+
+#[wasm_bindgen_test]
+async fn rate_limits_say_how_long_to_wait() {
+    let c = client(r#"{ baseUrl: "https://pay.example" }"#);
+    let banned = r#"{ success: false, error: { code: "STK_TEMP_BANNED", message: "Banned", details: { retryAfterSeconds: 3600 } }, requestId: "r" }"#;
+    stub_fetch(&api(429, banned, "'retry-after': '120'"));
+    let e = pay(&c, GOOD).await.unwrap_err();
+    assert_eq!((text(&e, "name").as_str(), text(&e, "kind").as_str()), ("StkRateLimitError", "rate_limit"));
+    assert_eq!(get(&e, "retryAfter").as_f64(), Some(120.0), "the header wins");
+    assert_eq!(get(&e, "httpStatus").as_f64(), Some(429.0));
+    assert!(text(&e, "message").contains("2 minutes"), "{}", text(&e, "message"));
+    stub_fetch(&api(429, banned, ""));
+    let e = pay(&c, GOOD).await.unwrap_err();
+    assert_eq!(get(&e, "retryAfter").as_f64(), Some(3600.0));
+    assert!(text(&e, "message").contains("60 minutes"), "{}", text(&e, "message"));
+}
+
+#[wasm_bindgen_test]
+async fn network_failures_and_timeouts_are_told_apart() {
+    stub_fetch(r#"Promise.reject(new TypeError("Failed to fetch"))"#);
+    let e = pay(&client(r#"{ baseUrl: "https://pay.example" }"#), GOOD).await.unwrap_err();
+    assert_eq!((text(&e, "name").as_str(), text(&e, "code").as_str()), ("StkNetworkError", "NETWORK_ERROR"));
+    stub_fetch(
+        r#"new Promise((_, reject) => request.signal.addEventListener("abort", () => reject(request.signal.reason)))"#,
+    );
+    let e = pay(&client(r#"{ baseUrl: "https://pay.example", timeoutMs: 50 }"#), GOOD).await.unwrap_err();
+    assert_eq!((text(&e, "name").as_str(), text(&e, "code").as_str()), ("StkTimeoutError", "TIMEOUT"));
+    assert!(text(&e, "message").contains("Check your phone"));
+}
+
+#[wasm_bindgen_test]
+fn bad_client_options_throw_a_type_error() {
+    for options in ["{}", "{ baseUrl: 5 }", "{ baseUrl: '', timeoutMs: -1 }", "{ baseUrl: '', amountMax: 0 }", "null"] {
+        let error = StkClient::new(js(options).unchecked_into()).err().expect(options);
+        assert_eq!(text(&error, "name"), "TypeError");
+        assert_eq!(text(&error, "code"), "INVALID_OPTION");
+    }
+    let c = client(r#"{ baseUrl: "https://pay.example/", timeoutMs: 5000, amountMax: 900 }"#);
+    assert_eq!((c.base_url(), c.timeout_ms(), c.amount_max()), ("https://pay.example".to_string(), 5000, 900.0));
+}
+
+/// A checkout form in the page: the amount and reference fixed by the order, the phone typed.
+fn checkout_form(extra: &str) -> web_sys::HtmlFormElement {
+    js(&format!(
+        r#"(() => {{
+            // The test runner keeps its output in the body: work in a container of our own.
+            const root = document.getElementById("stk-test") ?? document.body.appendChild(Object.assign(document.createElement("div"), {{ id: "stk-test" }}));
+            root.innerHTML = `<form id="pay">
+                <input name="amount" type="hidden" value="1500">
+                <label>Phone <input name="phone" type="tel" aria-describedby="hint"></label><span id="hint">M-Pesa number</span>
+                <input name="accountReference" type="hidden" value="INV-1">
+                <input name="transactionDesc" type="hidden" value="Order 1">
+                {extra}
+                <button type="submit">Pay</button>
+            </form>`;
+            globalThis.__events = [];
+            const form = document.getElementById("pay");
+            for (const kind of ["stk:pending", "stk:error"]) form.addEventListener(kind, (e) => __events.push({{ kind, detail: e.detail }}));
+            return form;
+        }})()"#
+    ))
+    .unchecked_into()
+}
+
+fn phone() -> web_sys::HtmlInputElement {
+    js(r#"document.querySelector("[name=phone]")"#).unchecked_into()
+}
+
+/// Types `value` with the caret at `caret` and fires a real `input` event.
+fn type_into(input: &web_sys::HtmlInputElement, value: &str, caret: u32) {
+    input.set_value(value);
+    input.set_selection_range(caret, caret).unwrap();
+    let init = web_sys::InputEventInit::new();
+    init.set_input_type("insertText");
+    init.set_bubbles(true);
+    let event = web_sys::InputEvent::new_with_event_init_dict("input", &init).unwrap();
+    input.dispatch_event(&event).unwrap();
+}
+
+fn blur(input: &web_sys::HtmlInputElement) {
+    input.dispatch_event(&web_sys::Event::new("blur").unwrap()).unwrap();
+}
+
+fn submit(form: &web_sys::HtmlFormElement) {
+    let init = web_sys::EventInit::new();
+    init.set_cancelable(true);
+    form.dispatch_event(&web_sys::Event::new_with_event_init_dict("submit", &init).unwrap()).unwrap();
+}
+
+fn events() -> Vec<String> {
+    js_sys::Array::from(&js("globalThis.__events")).iter().map(|e| text(&e, "kind")).collect()
+}
+
+#[wasm_bindgen_test]
+fn the_phone_is_formatted_as_typed_without_losing_the_caret() {
+    let form = checkout_form("");
+    let detach = attach_checkout_form(form.into(), js(r#"{ baseUrl: "https://pay.example" }"#)).unwrap();
+    let input = phone();
+    type_into(&input, "0712345", 7);
+    assert_eq!(input.value(), "0712 345");
+    assert_eq!(input.selection_start().unwrap(), Some(8), "caret stays at the end");
+    type_into(&input, "07123456789", 4); // a digit typed in the middle: caret after the 4th digit
+    assert_eq!(input.value(), "07123456789", "too long to format: left as typed");
+    type_into(&input, "07123456", 5);
+    assert_eq!(input.value(), "0712 345 6");
+    assert_eq!(input.selection_start().unwrap(), Some(6), "after the same five digits");
+    detach.call0(&JsValue::UNDEFINED).unwrap();
+}
+
+#[wasm_bindgen_test]
+fn errors_show_in_place_with_aria_and_custom_validity_and_warnings_never_block() {
+    let form = checkout_form("");
+    let detach = attach_checkout_form(form.into(), js(r#"{ baseUrl: "https://pay.example" }"#)).unwrap();
+    let input = phone();
+    type_into(&input, "0712", 4);
+    assert_eq!(input.get_attribute("aria-invalid"), None, "no error before the field is left");
+    blur(&input);
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert!(input.validation_message().unwrap().contains("too short"));
+    let describedby = input.get_attribute("aria-describedby").unwrap();
+    assert!(describedby.starts_with("hint "), "keeps the page's own description: {describedby}");
+    let error_id = describedby.split(' ').nth(1).unwrap();
+    let error = js(&format!("document.getElementById('{error_id}')"));
+    assert!(text(&error, "textContent").contains("too short"));
+    assert_eq!(get(&error, "hidden"), JsValue::FALSE);
+
+    type_into(&input, "0733 123 456", 12); // now valid, an Airtel range
+    assert_eq!(input.get_attribute("aria-invalid"), None);
+    assert_eq!(input.validation_message().unwrap(), "");
+    assert_eq!(get(&error, "hidden"), JsValue::TRUE);
+    let warning = js("document.querySelector('.stk-warning')");
+    assert!(text(&warning, "textContent").contains("Airtel"));
+    assert_eq!(get(&warning, "hidden"), JsValue::FALSE);
+
+    detach.call0(&JsValue::UNDEFINED).unwrap();
+    assert!(
+        js("document.querySelector('.stk-error, .stk-warning, .stk-form-error')").is_null(),
+        "detach removes what it added"
+    );
+    assert_eq!(input.get_attribute("aria-describedby").as_deref(), Some("hint"));
+}
+
+#[wasm_bindgen_test]
+async fn an_invalid_submit_sends_nothing_and_says_why() {
+    stub_fetch(PENDING);
+    let form = checkout_form("");
+    let detach = attach_checkout_form(form.clone().into(), js(r#"{ baseUrl: "https://pay.example" }"#)).unwrap();
+    type_into(&phone(), "020 123 4567", 12);
+    submit(&form);
+    sleep(20).await;
+    assert_eq!(calls(), 0);
+    assert_eq!(events(), ["stk:error"]);
+    assert_eq!(text(&js("globalThis.__events[0].detail.error"), "kind"), "validation");
+    assert_eq!(phone().get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert!(phone().validation_message().unwrap().contains("landline"));
+    assert!(
+        js("document.activeElement === document.querySelector('[name=phone]')").is_truthy(),
+        "focus moves to the field"
+    );
+    detach.call0(&JsValue::UNDEFINED).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_valid_submit_disables_the_button_ignores_double_submits_and_announces_pending() {
+    stub_fetch(&format!("new Promise((r) => setTimeout(() => r({PENDING}), 100))"));
+    let form = checkout_form("");
+    let detach = attach_checkout_form(form.clone().into(), js(r#"{ baseUrl: "https://pay.example" }"#)).unwrap();
+    type_into(&phone(), "0712345678", 10);
+    submit(&form);
+    submit(&form);
+    sleep(10).await;
+    let button = js("document.querySelector('button')");
+    assert_eq!(get(&button, "disabled"), JsValue::TRUE, "disabled while pending");
+    assert_eq!(form.get_attribute("aria-busy").as_deref(), Some("true"));
+    submit(&form);
+    sleep(200).await;
+    assert_eq!(calls(), 1, "double submits are ignored");
+    assert_eq!(events(), ["stk:pending"]);
+    assert_eq!(text(&js("globalThis.__events[0].detail.transaction"), "transactionId"), "tx-1");
+    assert_eq!(get(&button, "disabled"), JsValue::FALSE, "enabled again");
+    assert_eq!(form.get_attribute("aria-busy"), None);
+    assert_eq!(
+        text(&js("globalThis.__calls[0]"), "body"),
+        r#"{"amount":1500,"phone":"254712345678","accountReference":"INV-1","transactionDesc":"Order 1"}"#
+    );
+    detach.call0(&JsValue::UNDEFINED).unwrap();
+    submit(&form);
+    sleep(20).await;
+    assert_eq!(calls(), 1, "a detached form is not submitted");
+}
+
+#[wasm_bindgen_test]
+async fn a_rate_limit_is_shown_with_the_wait_and_announced() {
+    let banned = r#"{ success: false, error: { code: "STK_TEMP_BANNED", message: "Banned", details: { retryAfterSeconds: 3600 } }, requestId: "r" }"#;
+    stub_fetch(&api(429, banned, ""));
+    let form = checkout_form("");
+    let client = client(r#"{ baseUrl: "https://pay.example" }"#);
+    let options = js("({})");
+    Reflect::set(&options, &JsValue::from_str("client"), &JsValue::from(client)).unwrap();
+    let detach = attach_checkout_form(form.clone().into(), options).unwrap();
+    type_into(&phone(), "0712345678", 10);
+    submit(&form);
+    sleep(50).await;
+    assert_eq!(events(), ["stk:error"]);
+    assert_eq!(text(&js("globalThis.__events[0].detail.error"), "kind"), "rate_limit");
+    let message = text(&js("document.querySelector('.stk-form-error')"), "textContent");
+    assert!(message.contains("60 minutes"), "{message}");
+    assert_eq!(text(&js("document.querySelector('.stk-form-error')"), "role"), "alert");
+    detach.call0(&JsValue::UNDEFINED).unwrap();
+}
+
+#[wasm_bindgen_test]
+fn field_names_are_configurable_and_missing_fields_are_reported() {
+    js(
+        r#"(document.getElementById("stk-test") ?? document.body.appendChild(Object.assign(document.createElement("div"), { id: "stk-test" }))).innerHTML = `<form id="f"><input name="msisdn"><input name="total"></form>`"#,
+    );
+    let form = js("document.getElementById('f')");
+    let options = js(
+        r#"{ baseUrl: "", fields: { phone: "msisdn", amount: "total" }, values: { accountReference: "A", transactionDesc: "B" } }"#,
+    );
+    let detach = attach_checkout_form(form.clone(), options).expect("binds renamed fields");
+    detach.call0(&JsValue::UNDEFINED).unwrap();
+    let error = attach_checkout_form(form.clone(), js(r#"{ baseUrl: "" }"#)).err().unwrap();
+    assert!(text(&error, "message").contains("no input named \"amount\""));
+    let not_a_form =
+        attach_checkout_form(js("document.getElementById('stk-test')"), js(r#"{ baseUrl: "" }"#)).err().unwrap();
+    assert_eq!(text(&not_a_form, "name"), "TypeError");
+}

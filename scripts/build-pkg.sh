@@ -13,12 +13,14 @@ cd "$(dirname "$0")/.."
 WASM_OPT=node_modules/.bin/wasm-opt
 # Two builds of the one crate: the validators alone (the main entry, under 20 KB gzip), and the
 # checkout (validators + StkClient + attachCheckoutForm) for browsers. Separate target dirs keep
-# both builds cached.
-cargo build --quiet --release --lib --target wasm32-unknown-unknown --features browser,tiny-allocator
+# both builds cached (and apart from the Worker's build: an up-to-date build does not copy its
+# artifact again, so a shared target dir can hand over another feature set's .wasm).
+cargo build --quiet --release --lib --target wasm32-unknown-unknown --features browser,tiny-allocator \
+  --target-dir target/core
 # opt-level "z" suits the larger checkout build (1 KB gzip smaller than "s"; "s" suits the core).
 CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build --quiet --release --lib --target wasm32-unknown-unknown \
   --features checkout,tiny-allocator --target-dir target/checkout
-CORE=target/wasm32-unknown-unknown/release/palpluss_stk.wasm
+CORE=target/core/wasm32-unknown-unknown/release/palpluss_stk.wasm
 CHECKOUT=target/checkout/wasm32-unknown-unknown/release/palpluss_stk.wasm
 
 bind() { # wasm target dir
@@ -34,10 +36,10 @@ bind "$CORE" bundler pkg/bundler
 bind "$CHECKOUT" web pkg/checkout/web
 bind "$CHECKOUT" bundler pkg/checkout/bundler
 
-# The browser glue ships minified (whitespace and syntax only: names stay readable in stack traces).
+# The browser glue ships minified (exported names are kept; the .d.ts files document them).
 for dir in pkg/web pkg/bundler pkg/checkout/web pkg/checkout/bundler; do
   for js in "$dir"/*.js; do
-    node_modules/.bin/esbuild --minify-whitespace --minify-syntax --format=esm --log-level=warning \
+    node_modules/.bin/esbuild --minify --format=esm --log-level=warning \
       "$js" --outfile="$js.min" && mv "$js.min" "$js"
   done
 done

@@ -8,6 +8,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
 export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
 export ESBUILD_BIN="$PWD/node_modules/@esbuild/linux-x64/bin/esbuild"
+# Its own target dir: see build-pkg.sh.
+export CARGO_TARGET_DIR="$PWD/target/worker"
 worker-build --release --features worker
 # worker-build keeps the name section (about a fifth of the module); the upload budget is tighter
 # than the value of symbolised stack traces for code that has no reachable panic.

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 HOST=127.0.0.1
 DEV_PORT=${DEV_PORT:-8787}
 SIM_PORT=${SIM_PORT:-8788}
+WWW_PORT=${WWW_PORT:-8080}
 export WRANGLER_SEND_METRICS=false DO_NOT_TRACK=1 WRANGLER_HIDE_BANNER=true CLOUDFLARE_CF_FETCH_ENABLED=false
 
 pids=()
@@ -29,11 +30,13 @@ else
   args+=(
     --var "PALPLUSS_BASE_URL:http://$HOST:$SIM_PORT/v1"
     --var "CALLBACK_URL:http://$HOST:$SIM_PORT/dev/webhooks"
-    --var "ALLOWED_ORIGINS:http://$HOST:$DEV_PORT,http://localhost:$DEV_PORT,http://$HOST:8080,http://localhost:8080"
+    --var "ALLOWED_ORIGINS:http://$HOST:$WWW_PORT,http://localhost:$WWW_PORT"
   )
   mode="the simulator (http://$HOST:$SIM_PORT, webhooks at http://$HOST:$SIM_PORT/dev/webhooks)"
 fi
 node_modules/.bin/wrangler "${args[@]}" &
+pids+=($!)
+node scripts/serve-www.mjs --host "$HOST" --port "$WWW_PORT" --proxy "http://$HOST:$DEV_PORT" &
 pids+=($!)
 
 for _ in $(seq 1 240); do
@@ -41,6 +44,7 @@ for _ in $(seq 1 240); do
     cat <<MSG
 
 [dev] ready: the payment proxy is on http://$HOST:$DEV_PORT, talking to $mode
+[dev] the demo checkout is on http://$HOST:$WWW_PORT
 [dev] try it:
   curl -s http://$HOST:$DEV_PORT/payments/stk -H 'content-type: application/json' \\
     -d '{"amount": 100, "phone": "0712 345 678", "accountReference": "INV-1", "transactionDesc": "Test"}'

@@ -573,7 +573,8 @@ pub fn format_phone_as_you_type(input: &str) -> String {
     } else {
         return input.to_owned();
     };
-    if national.len() > NATIONAL_DIGITS || national.first() == Some(&b'0') {
+    // Only mobile ranges (1..., 7...) are grouped 3-3-3; anything else is left as typed.
+    if national.len() > NATIONAL_DIGITS || national.first().is_some_and(|d| !matches!(d, b'1' | b'7')) {
         return input.to_owned();
     }
     let national = as_text(national);

@@ -221,6 +221,8 @@ fn formats_as_you_type() {
         ("+44 20", "+44 20"),
         ("712", "712"),
         ("+254 0712", "+254 0712"),
+        ("020 123 4567", "020 123 4567"),
+        ("0800720000", "0800720000"),
     ];
     for (input, expected) in cases {
         assert_eq!(format_phone_as_you_type(input), expected, "input {input:?}");

@@ -42,6 +42,9 @@ const FIELDS: [(Field, &str); 4] = [
     (Field::TransactionDesc, "transactionDesc"),
 ];
 
+/// The controls that submit a form.
+const SUBMIT_BUTTONS: &str = "button[type=submit], button:not([type]), input[type=submit]";
+
 thread_local! {
     static NEXT_ID: Cell<u32> = const { Cell::new(0) };
 }
@@ -193,7 +196,7 @@ impl Helper {
             let helper = Rc::clone(self);
             self.add(input.clone().into(), "input", move |event| helper.on_input(index, &event))?;
             let helper = Rc::clone(self);
-            self.add(input.clone().into(), "blur", move |_| helper.on_blur(index))?;
+            self.add(input.clone().into(), "blur", move |event| helper.on_blur(index, &event))?;
         }
         let helper = Rc::clone(self);
         self.add(self.form.clone().into(), "submit", move |event| helper.on_submit(&event))?;
@@ -304,9 +307,19 @@ impl Helper {
         }
     }
 
-    fn on_blur(&self, index: usize) {
+    fn on_blur(&self, index: usize, event: &Event) {
         let Some(control) = self.controls.get(index) else { return };
         control.touched.set(true);
+        // Focus leaving for this form's submit button: the submit validates everything. Showing
+        // the error now would push the button down between mousedown and mouseup, and the click
+        // would be lost.
+        let to = event
+            .dyn_ref::<web_sys::FocusEvent>()
+            .and_then(|e| e.related_target())
+            .and_then(|t| t.dyn_into::<Element>().ok());
+        if to.is_some_and(|to| self.is_submit_button(&to)) {
+            return;
+        }
         if let (Field::Phone, Some(input)) = (control.field, &control.input) {
             let formatted = format_phone_as_you_type(&input.value());
             if formatted != input.value() {
@@ -314,6 +327,11 @@ impl Helper {
             }
         }
         self.check(|c| c.field == control.field);
+    }
+
+    fn is_submit_button(&self, element: &Element) -> bool {
+        let node: &web_sys::Node = element.as_ref();
+        self.form.contains(Some(node)) && element.matches(SUBMIT_BUTTONS).unwrap_or(false)
     }
 
     fn on_submit(self: &Rc<Self>, event: &Event) {
@@ -370,7 +388,7 @@ impl Helper {
             self.form.remove_attribute("aria-busy")
         };
         if pending {
-            let buttons = self.form.query_selector_all("button[type=submit], button:not([type]), input[type=submit]");
+            let buttons = self.form.query_selector_all(SUBMIT_BUTTONS);
             let mut disabled = self.disabled.borrow_mut();
             for i in 0..buttons.as_ref().map_or(0, |b| b.length()) {
                 let Some(element) =

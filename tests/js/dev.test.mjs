@@ -1,11 +1,14 @@
 // End to end over real HTTP on loopback: `scripts/dev.sh` (what `make dev` runs) starts the
-// simulator and `wrangler dev`; a checkout goes through the Worker to the simulator and its webhook
-// comes back.
-import { test, before, after } from "node:test";
+// simulator, `wrangler dev` and the demo checkout; a checkout goes through the Worker to the
+// simulator and its webhook comes back; then Debian's Chromium, driven by playwright-core, uses the
+// demo page like a customer and saves screenshots to out/screenshots/.
+import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
+import { chromium } from "playwright-core";
 
 const root = resolve(import.meta.dirname, "../..");
 const freePort = () =>
@@ -13,16 +16,17 @@ const freePort = () =>
     const s = createServer().listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => done(p)); });
   });
 
-let dev, proxy, sim, output = "";
+let dev, proxy, sim, www, output = "";
 
 before(async () => {
-  const [devPort, simPort] = [await freePort(), await freePort()];
+  const [devPort, simPort, wwwPort] = [await freePort(), await freePort(), await freePort()];
   proxy = `http://127.0.0.1:${devPort}`;
   sim = `http://127.0.0.1:${simPort}`;
+  www = `http://127.0.0.1:${wwwPort}`;
   dev = spawn("scripts/dev.sh", [], {
     cwd: root,
     detached: true,
-    env: { ...process.env, DEV_PORT: String(devPort), SIM_PORT: String(simPort), SIM_WEBHOOK_DELAY_MS: "200" },
+    env: { ...process.env, DEV_PORT: String(devPort), SIM_PORT: String(simPort), WWW_PORT: String(wwwPort), SIM_WEBHOOK_DELAY_MS: "200" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   for (const stream of [dev.stdout, dev.stderr]) stream.on("data", (d) => { output += d; });
@@ -41,7 +45,7 @@ after(async () => {
 const post = (body) =>
   fetch(`${proxy}/payments/stk`, {
     method: "POST",
-    headers: { "content-type": "application/json", origin: proxy },
+    headers: { "content-type": "application/json", origin: www },
     body: JSON.stringify({ amount: 250, accountReference: "E2E-1", transactionDesc: "End to end", ...body }),
   });
 
@@ -55,15 +59,22 @@ async function webhook(id) {
   assert.fail(`no webhook for ${id}`);
 }
 
-test("make dev prints the URL and a ready curl command", () => {
+test("make dev prints the URLs and a ready curl command, and serves the demo checkout", async () => {
   assert.match(output, new RegExp(`payment proxy is on ${proxy}`));
+  assert.match(output, new RegExp(`demo checkout is on ${www}`));
+  const page = await fetch(www);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /Pay with M-Pesa/);
+  const wasm = await fetch(`${www}/pkg/checkout/web/palpluss_stk_bg.wasm`);
+  assert.equal(wasm.headers.get("content-type"), "application/wasm");
+  assert.equal((await fetch(`${www}/pkg/..%2fCargo.toml`)).status, 404);
   assert.match(output, /curl -s http:\/\/127\.0\.0\.1:\d+\/payments\/stk/);
 });
 
 test("a checkout goes through wrangler dev to the simulator, and its webhook arrives", async () => {
   const r = await post({ phone: "0712 345 678" });
   assert.equal(r.status, 200);
-  assert.equal(r.headers.get("access-control-allow-origin"), proxy);
+  assert.equal(r.headers.get("access-control-allow-origin"), www);
   const { data } = await r.json();
   assert.equal(data.status, "PENDING");
   assert.equal(data.phone, "254712345678");
@@ -93,4 +104,92 @@ test("invalid input is answered by the Worker, and its log lines are JSON with a
   assert.equal(line.status, 400);
   assert.ok(lines.some((l) => l.includes('"phone":"2547******78"')));
   assert.ok(!lines.some((l) => l.includes("254712345678")), "full phone numbers are never logged");
+});
+
+describe("the demo checkout in Chromium", () => {
+  let browser;
+  const shots = resolve(root, "out/screenshots");
+  before(async () => {
+    mkdirSync(shots, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"],
+    });
+  });
+  after(() => browser?.close());
+
+  /** A fresh page with the checkout loaded, recording every request to the proxy. */
+  async function open(viewport) {
+    const page = await browser.newPage({ viewport });
+    const posts = [];
+    page.on("request", (r) => { if (r.url().startsWith(proxy) && r.method() === "POST") posts.push(r.url()); });
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(www);
+    await page.locator("#loading").waitFor({ state: "detached" });
+    return { page, posts, errors };
+  }
+
+  test("the phone is formatted as it is typed", async () => {
+    const { page, errors } = await open({ width: 1280, height: 800 });
+    await page.locator("#phone").pressSequentially("0712345678");
+    assert.equal(await page.locator("#phone").inputValue(), "0712 345 678");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("bad values show each error in place and send no request", async () => {
+    const { page, posts } = await open({ width: 1280, height: 800 });
+    await page.locator("#phone").fill("0712 34");
+    await page.locator("#reference").fill("ORDER-1042-EXTRA-LONG");
+    await page.getByRole("button", { name: /Pay KES/ }).click();
+    const phoneError = page.locator("#phone ~ .stk-error");
+    await phoneError.waitFor();
+    assert.match(await phoneError.textContent(), /too short/);
+    assert.match(await page.locator("#reference ~ .stk-error").textContent(), /at most 12 characters/);
+    assert.equal(await page.locator("#phone").getAttribute("aria-invalid"), "true");
+    assert.equal(await page.locator("#reference").getAttribute("aria-invalid"), "true");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "phone", "focus goes to the first error");
+    await page.locator("#phone").fill("020 123 4567");
+    await page.locator("#phone").blur();
+    assert.match(await phoneError.textContent(), /landline/);
+    await page.screenshot({ path: resolve(shots, "errors-desktop.png"), fullPage: true });
+    assert.deepEqual(posts, [], "no request reached the proxy");
+    await page.close();
+  });
+
+  test("good values reach the pending state with the transaction id", async () => {
+    for (const [name, viewport] of [["desktop", { width: 1280, height: 800 }], ["360px", { width: 360, height: 740 }]]) {
+      const { page, posts, errors } = await open(viewport);
+      await page.locator("#phone").pressSequentially("0712 345 678");
+      await page.screenshot({ path: resolve(shots, `checkout-${name}.png`), fullPage: true });
+      await page.getByRole("button", { name: /Pay KES/ }).click();
+      await page.locator("#pending").waitFor({ state: "visible" });
+      assert.match(await page.locator("#pending-title").textContent(), /Check your phone/);
+      assert.match(await page.locator("#pending-id").textContent(), /^[0-9a-f-]{36}$/);
+      assert.equal(await page.locator("#pending-phone").textContent(), "0712 345 678");
+      assert.equal(posts.length, 1);
+      assert.deepEqual(errors, []);
+      if (name === "360px") {
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+        assert.equal(overflow, false, "nothing wider than a 360 px screen");
+      }
+      await page.screenshot({ path: resolve(shots, `pending-${name}.png`), fullPage: true });
+      await page.close();
+    }
+  });
+
+  test("a banned number shows the retry message", async () => {
+    const { page } = await open({ width: 360, height: 740 });
+    await page.locator("#phone").fill("0700 000 429");
+    await page.getByRole("button", { name: /Pay KES/ }).click();
+    const alert = page.locator(".stk-form-error");
+    await alert.waitFor({ state: "visible" });
+    assert.match(await alert.textContent(), /Please wait 60 minutes and try again/);
+    assert.equal(await alert.getAttribute("role"), "alert");
+    assert.equal(await page.getByRole("button", { name: /Pay KES/ }).isEnabled(), true, "the button comes back");
+    await page.screenshot({ path: resolve(shots, "rate-limited-360px.png"), fullPage: true });
+    await page.close();
+  });
 });

@@ -44,6 +44,13 @@ for dir in pkg/web pkg/bundler pkg/checkout/web pkg/checkout/bundler; do
   done
 done
 
+# wasm-bindgen declares `[Symbol.dispose]()` on classes, which only type-checks with TypeScript's
+# esnext.disposable lib; drop the declaration (the method stays at runtime) so the types check with
+# the default libs.
+for dts in pkg/checkout/*/palpluss_stk.d.ts; do
+  sed -i '/\[Symbol\.dispose\]()/d' "$dts"
+done
+
 # Node decides CommonJS or ESM per folder; say it explicitly so the package root can stay neutral.
 echo '{ "type": "commonjs" }' > pkg/node/package.json
 for dir in pkg/web pkg/checkout/web; do echo '{ "type": "module", "sideEffects": false }' > "$dir/package.json"; done

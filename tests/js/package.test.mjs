@@ -26,7 +26,8 @@ before(() => {
   const packed = run("npm", ["pack", "--json", "--pack-destination", dir], { cwd: join(root, "pkg") });
   const [{ filename, files }] = JSON.parse(packed);
   const paths = files.map((f) => f.path).sort();
-  for (const expected of ["README.md", "package.json", "node/index.mjs", "web/palpluss_stk_bg.wasm", "bundler/palpluss_stk.d.ts"]) {
+  for (const expected of ["README.md", "package.json", "node/index.mjs", "web/palpluss_stk_bg.wasm", "bundler/palpluss_stk.d.ts",
+    "checkout/web/palpluss_stk.js", "checkout/web/palpluss_stk_bg.wasm", "checkout/bundler/palpluss_stk.d.ts"]) {
     assert.ok(paths.includes(expected), `tarball contains ${expected}: ${paths.join(", ")}`);
   }
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true }));
@@ -95,9 +96,22 @@ test("TypeScript types cover every export, for ESM, CommonJS and bundlers", () =
     import init, { normalizePhone } from "palpluss-stk/web";
     await init();
     const p: string = normalizePhone("0712345678"); void p;`);
+  writeFileSync(join(dir, "checkout.mts"), `
+    import init, { StkClient, attachCheckoutForm, validateCheckout, type StkError, type PendingTransaction,
+      type StkErrorEventDetail } from "palpluss-stk/checkout/web";
+    await init();
+    const client = new StkClient({ baseUrl: "https://pay.example", timeoutMs: 5000 });
+    const form = document.querySelector("form")!;
+    const detach: () => void = attachCheckoutForm(form, { client, fields: { phone: "msisdn" }, values: { amount: 10 } });
+    form.addEventListener("stk:error", (e) => { const d = (e as CustomEvent<StkErrorEventDetail>).detail; if (d.error.kind === "rate_limit") { const s: number = d.error.retryAfter; void s; } });
+    client.requestPayment({ amount: 10, phone: "0712345678", accountReference: "A", transactionDesc: "B" })
+      .then((tx: PendingTransaction) => tx.transactionId)
+      .catch((e: StkError) => { if (e.kind === "validation") { const first = e.fields[0]?.code; void first; } });
+    void [detach, validateCheckout];`);
   const tsc = join(root, "node_modules/typescript/bin/tsc");
   const common = ["--noEmit", "--strict", "--target", "es2022", "--skipLibCheck", "false"];
   run(process.execPath, [tsc, ...common, "--module", "node16", "--moduleResolution", "node16", "usage.mts", "usage.cts", "web.mts"]);
+  run(process.execPath, [tsc, ...common, "--lib", "es2022,dom", "--module", "node16", "--moduleResolution", "node16", "checkout.mts"]);
   writeFileSync(join(dir, "bundled.ts"), usage);
   run(process.execPath, [tsc, ...common, "--module", "esnext", "--moduleResolution", "bundler", "bundled.ts"]);
 });

@@ -17,8 +17,7 @@ WASM_OPT=node_modules/.bin/wasm-opt
 # artifact again, so a shared target dir can hand over another feature set's .wasm).
 cargo build --quiet --release --lib --target wasm32-unknown-unknown --features browser,tiny-allocator \
   --target-dir target/core
-# opt-level "z" suits the larger checkout build (1 KB gzip smaller than "s"; "s" suits the core).
-CARGO_PROFILE_RELEASE_OPT_LEVEL=z cargo build --quiet --release --lib --target wasm32-unknown-unknown \
+cargo build --quiet --release --lib --target wasm32-unknown-unknown \
   --features checkout,tiny-allocator --target-dir target/checkout
 CORE=target/core/wasm32-unknown-unknown/release/palpluss_stk.wasm
 CHECKOUT=target/checkout/wasm32-unknown-unknown/release/palpluss_stk.wasm
@@ -26,7 +25,7 @@ CHECKOUT=target/checkout/wasm32-unknown-unknown/release/palpluss_stk.wasm
 bind() { # wasm target dir
   rm -rf "$3"
   wasm-bindgen --target "$2" --out-dir "$3" "$1"
-  "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  "$WASM_OPT" -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$3/palpluss_stk_bg.wasm" -o "$3/palpluss_stk_bg.wasm"
 }

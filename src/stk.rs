@@ -265,6 +265,12 @@ impl FieldError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The message as a `'static` text when it is one fixed text (all but the maximum-amount and
+    /// server-field messages), so bindings can reuse it without copying.
+    pub fn static_message(&self) -> Option<&'static str> {
+        static_message(self.field, self.code)
+    }
 }
 
 impl fmt::Display for FieldError {
@@ -934,18 +940,31 @@ pub(crate) fn is_uuid(s: &str) -> bool {
 }
 
 fn message_for(field: Field, code: ErrorCode, limits: &Limits) -> String {
-    let text: &str = match (field, code) {
+    match (static_message(field, code), code) {
+        (Some(text), _) => text.to_owned(),
+        (None, ErrorCode::FieldNotAllowed) => {
+            [field.as_str(), " is set by the server and must not be sent from the checkout."].concat()
+        }
+        (None, ErrorCode::AmountTooLarge) => {
+            ["The amount can be at most KES ", &group_thousands(limits.amount_max), "."].concat()
+        }
+        (None, _) => {
+            [field.as_str(), " must be a UUID such as 3f2b9c1e-8d4a-4c6b-9e2f-1a2b3c4d5e6f, or null."].concat()
+        }
+    }
+}
+
+/// The message for `(field, code)` when it is one fixed text; `None` for the few built from parts
+/// (the maximum amount, and the server-side field names).
+fn static_message(field: Field, code: ErrorCode) -> Option<&'static str> {
+    Some(match (field, code) {
         (_, ErrorCode::Phone(e)) => e.message(),
         (Field::Request, _) => "The request must be a JSON object with the payment details.",
-        (_, ErrorCode::FieldNotAllowed) => {
-            return [field.as_str(), " is set by the server and must not be sent from the checkout."].concat();
-        }
+        (_, ErrorCode::FieldNotAllowed) => return None,
         (Field::Amount, ErrorCode::Required) => "Enter the amount to pay.",
         (Field::Amount, ErrorCode::AmountNotWhole) => "Enter the amount in whole shillings, without cents.",
         (Field::Amount, ErrorCode::AmountTooSmall) => "The amount must be at least KES 1.",
-        (Field::Amount, ErrorCode::AmountTooLarge) => {
-            return ["The amount can be at most KES ", &group_thousands(limits.amount_max), "."].concat();
-        }
+        (Field::Amount, ErrorCode::AmountTooLarge) => return None,
         (Field::Amount, _) => "Enter the amount as a number of shillings, digits only, e.g. 1500.",
         (Field::Phone, ErrorCode::Required) => "Enter your M-Pesa phone number, e.g. 0712 345 678.",
         (Field::Phone, _) => "Enter the phone number as text, e.g. \"0712 345 678\".",
@@ -961,17 +980,16 @@ fn message_for(field: Field, code: ErrorCode, limits: &Limits) -> String {
             "Remove the invisible control or text-direction characters."
         }
         (Field::AccountReference | Field::TransactionDesc, _) => "Enter this as text.",
-        (Field::CallbackUrl, ErrorCode::Required) => "callbackUrl is required: the https URL PalPluss posts the result to.",
+        (Field::CallbackUrl, ErrorCode::Required) => {
+            "callbackUrl is required: the https URL PalPluss posts the result to."
+        }
         (Field::CallbackUrl, ErrorCode::TooLong) => "callbackUrl can be at most 500 characters.",
         (Field::CallbackUrl, ErrorCode::UrlNotHttps) => "callbackUrl must use https.",
         (Field::CallbackUrl, _) => {
-            "callbackUrl must be an absolute https URL with a host and no user name or password, e.g. https://shop.example/mpesa."
+            "callbackUrl must be an absolute https URL with a host, e.g. https://shop.example/mpesa."
         }
-        (Field::ChannelId | Field::CredentialId, _) => {
-            return [field.as_str(), " must be a UUID such as 3f2b9c1e-8d4a-4c6b-9e2f-1a2b3c4d5e6f, or null."].concat();
-        }
-    };
-    text.to_owned()
+        (Field::ChannelId | Field::CredentialId, _) => return None,
+    })
 }
 
 /// `250000` -> `"250000"`, without pulling in the formatting machinery (it costs kilobytes of wasm).

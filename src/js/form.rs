@@ -408,7 +408,7 @@ impl Helper {
         }
     }
 
-    fn dispatch(&self, kind: &str, key: &str, value: &JsValue) {
+    fn dispatch(&self, kind: &str, key: &'static str, value: &JsValue) {
         let detail = Object::new();
         set(&detail, key, value);
         let init = CustomEventInit::new();

@@ -14,6 +14,8 @@ pub use client::StkClient;
 #[cfg(feature = "checkout")]
 pub use form::attach_checkout_form;
 
+use std::cell::RefCell;
+
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
@@ -126,15 +128,42 @@ extern "C" {
     fn is_array(value: &JsValue) -> Result<bool, JsValue>;
 }
 
-/// Sets a property on an object this module created (a plain object: it cannot fail).
-pub(crate) fn set(target: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+thread_local! {
+    /// JS strings for the static texts sent on every call (property names, codes, messages).
+    /// Decoding UTF-8 into a new JS string for each of them was the largest cost of building an
+    /// answer object (bench/run.mjs): each text is decoded once per module instance, then reused.
+    static STATIC_STRINGS: RefCell<Vec<(usize, JsValue)>> = const { RefCell::new(Vec::new()) };
 }
 
-fn phone_error(code: &str, message: &str) -> JsValue {
+/// The JS string for a static text, decoded only the first time.
+pub(crate) fn static_js(text: &'static str) -> JsValue {
+    // Static texts are told apart by address: two texts at one address are the same text.
+    let key = text.as_ptr() as usize;
+    STATIC_STRINGS.with(|cache| {
+        let Ok(mut cache) = cache.try_borrow_mut() else { return JsValue::from_str(text) };
+        if let Some((_, value)) = cache.iter().find(|(k, _)| *k == key) {
+            return value.clone();
+        }
+        let value = JsValue::from_str(text);
+        cache.push((key, value.clone()));
+        value
+    })
+}
+
+/// Sets a property on an object this module created (a plain object: it cannot fail).
+pub(crate) fn set(target: &Object, key: &'static str, value: &JsValue) {
+    let _ = Reflect::set(target, &static_js(key), value);
+}
+
+/// Sets a property to a static text.
+pub(crate) fn set_static(target: &Object, key: &'static str, value: &'static str) {
+    set(target, key, &static_js(value));
+}
+
+fn phone_error(code: &'static str, message: &'static str) -> JsValue {
     let error = js_sys::Error::new(message);
     error.set_name("PhoneError");
-    set(&error, "code", &JsValue::from_str(code));
+    set_static(&error, "code", code);
     error.into()
 }
 
@@ -166,9 +195,12 @@ pub fn check_phone(#[wasm_bindgen(unchecked_param_type = "unknown")] input: JsVa
             set(&out, "phone", &JsValue::from_str(phone.as_str()));
             set(&out, "national", &JsValue::from_str(&phone.national()));
             set(&out, "international", &JsValue::from_str(&phone.international()));
-            set(&out, "network", &JsValue::from_str(network.as_str()));
-            set(&out, "networkName", &JsValue::from_str(network.name()));
-            set(&out, "mpesaWarning", &network.mpesa_warning().map_or(JsValue::NULL, JsValue::from_str));
+            set_static(&out, "network", network.as_str());
+            set_static(&out, "networkName", network.name());
+            match network.mpesa_warning() {
+                Some(warning) => set_static(&out, "mpesaWarning", warning),
+                None => set(&out, "mpesaWarning", &JsValue::NULL),
+            }
         }
         Some(Err(e)) => failed(&out, e.code(), e.message()),
         None => failed(&out, "INVALID_TYPE", PHONE_NOT_TEXT),
@@ -176,10 +208,10 @@ pub fn check_phone(#[wasm_bindgen(unchecked_param_type = "unknown")] input: JsVa
     out.into()
 }
 
-fn failed(out: &Object, code: &str, message: &str) {
+fn failed(out: &Object, code: &'static str, message: &'static str) {
     set(out, "ok", &JsValue::FALSE);
-    set(out, "code", &JsValue::from_str(code));
-    set(out, "message", &JsValue::from_str(message));
+    set_static(out, "code", code);
+    set_static(out, "message", message);
 }
 
 /// Formats a partly typed phone number for display as the customer types (`0712 345 6`);
@@ -279,7 +311,7 @@ pub(crate) fn read_limits(options: &JsValue) -> Option<Limits> {
     if !options.is_object() {
         return None;
     }
-    let amount_max = Reflect::get(options, &JsValue::from_str("amountMax")).ok()?;
+    let amount_max = Reflect::get(options, &static_js("amountMax")).ok()?;
     if amount_max.is_undefined() {
         return Some(Limits::default());
     }
@@ -295,7 +327,7 @@ pub(crate) fn read_request(input: &JsValue) -> Option<RawStkRequest> {
     if !input.is_object() || is_array(input).unwrap_or(true) {
         return None;
     }
-    let field = |name: &str| match Reflect::get(input, &JsValue::from_str(name)) {
+    let field = |name: &'static str| match Reflect::get(input, &static_js(name)) {
         Ok(value) => raw_value(&value),
         // A getter or proxy trap that throws: the value is unusable, not absent.
         Err(_) => RawValue::Other,
@@ -325,16 +357,24 @@ fn raw_value(value: &JsValue) -> RawValue {
     }
 }
 
-fn error_object(field: &str, code: &str, message: &str) -> Object {
+fn error_object(field: &'static str, code: &'static str, message: &'static str) -> Object {
     let out = Object::new();
-    set(&out, "field", &JsValue::from_str(field));
-    set(&out, "code", &JsValue::from_str(code));
-    set(&out, "message", &JsValue::from_str(message));
+    set_static(&out, "field", field);
+    set_static(&out, "code", code);
+    set_static(&out, "message", message);
     out
 }
 
 pub(crate) fn field_error_object(e: &FieldError) -> Object {
-    error_object(e.field().as_str(), e.code().as_str(), e.message())
+    let out = Object::new();
+    set_static(&out, "field", e.field().as_str());
+    set_static(&out, "code", e.code().as_str());
+    // Messages are static texts except the one naming the configured maximum amount.
+    match e.static_message() {
+        Some(message) => set_static(&out, "message", message),
+        None => set(&out, "message", &JsValue::from_str(e.message())),
+    }
+    out
 }
 
 pub(crate) fn checkout_object(form: &CheckoutForm) -> Object {

@@ -14,7 +14,7 @@ WASM_TEST_CHECKOUT := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-te
 	cargo test --target $(WASM_TARGET) --features checkout,tiny-allocator
 FUZZ_SECONDS ?= 60
 
-.PHONY: help tools build worker dev test test-native test-wasm test-js lint size fuzz soak clean
+.PHONY: help tools build worker dev test test-native test-wasm test-js lint size fuzz soak bench clean
 export WRANGLER_SEND_METRICS := false
 export DO_NOT_TRACK := 1
 export WRANGLER_HIDE_BANNER := true
@@ -26,6 +26,7 @@ help:
 	@echo "make build   build the npm package into pkg/ and the Worker into build/"
 	@echo "make size    browser entry and Worker upload sizes"
 	@echo "make soak    60 s of mixed and hostile traffic through the Worker at concurrency 32"
+	@echo "make bench   size and speed beside libphonenumber-js, zod and plain JS (table + out/bench/results.json)"
 	@echo "make fuzz    fuzz the phone parser and the validators for FUZZ_SECONDS (default 60) each"
 
 ## tools: everything the build and the tests need, skipped when already present.
@@ -86,6 +87,9 @@ size: build
 
 soak: build
 	node scripts/soak.mjs
+
+bench: build
+	node bench/run.mjs
 
 fuzz: tools
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz

@@ -30,9 +30,12 @@ else
   args+=(
     --var "PALPLUSS_BASE_URL:http://$HOST:$SIM_PORT/v1"
     --var "CALLBACK_URL:http://$HOST:$SIM_PORT/dev/webhooks"
-    --var "ALLOWED_ORIGINS:http://$HOST:$WWW_PORT,http://localhost:$WWW_PORT"
   )
   mode="the simulator (http://$HOST:$SIM_PORT, webhooks at http://$HOST:$SIM_PORT/dev/webhooks)"
+fi
+# The demo checkout's origin may call the proxy (unless .dev.vars says otherwise).
+if ! grep -qs '^ALLOWED_ORIGINS=' .dev.vars; then
+  args+=(--var "ALLOWED_ORIGINS:http://$HOST:$WWW_PORT,http://localhost:$WWW_PORT")
 fi
 node_modules/.bin/wrangler "${args[@]}" &
 pids+=($!)
@@ -40,7 +43,9 @@ node scripts/serve-www.mjs --host "$HOST" --port "$WWW_PORT" --proxy "http://$HO
 pids+=($!)
 
 for _ in $(seq 1 240); do
-  if curl -fsS "http://$HOST:$DEV_PORT/health" >/dev/null 2>&1; then
+  # Up as soon as /health answers at all; a 503 says which variable is missing.
+  if node -e 'fetch(process.argv[1]).then(async (r) => { if (!r.ok) console.error("[dev] configuration incomplete:", await r.text()); process.exit(0) }, () => process.exit(1))' \
+    "http://$HOST:$DEV_PORT/health"; then
     cat <<MSG
 
 [dev] ready: the payment proxy is on http://$HOST:$DEV_PORT, talking to $mode

@@ -10,6 +10,7 @@ import { createServer } from "node:http";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Miniflare } from "miniflare";
+import { builtWorker, compatibilityDate } from "../scripts/built-worker.mjs";
 import * as pkg from "../pkg/node/index.mjs";
 import { lpnNormalize, regexNormalize, zodValidateStkRequest } from "./alternatives.mjs";
 
@@ -148,10 +149,10 @@ const bindings = {
   PALPLUSS_API_KEY: "bench_key", PALPLUSS_BASE_URL: `http://127.0.0.1:${upstream.address().port}/v1`,
   CALLBACK_URL: `http://127.0.0.1:${upstream.address().port}/cb`, ALLOWED_ORIGINS: "https://shop.example",
 };
-const common = { modules: true, compatibilityDate: "2026-04-26", cf: false, bindings, handleRuntimeStdio(o, e) { o.resume(); e.resume(); } };
+const quiet = { handleRuntimeStdio(o, e) { o.resume(); e.resume(); } };
 const workers = {
-  "palpluss-stk Worker (Rust/wasm)": new Miniflare({ ...common, scriptPath: "build/index.js", modulesRoot: "build", modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }] }),
-  "plain-JS Worker (bench/worker-js)": new Miniflare({ ...common, scriptPath: "bench/worker-js/index.mjs" }),
+  "palpluss-stk Worker (Rust/wasm)": new Miniflare({ ...builtWorker(bindings), ...quiet }),
+  "plain-JS Worker (bench/worker-js)": new Miniflare({ modules: true, compatibilityDate, cf: false, bindings, ...quiet, scriptPath: resolve(root, "bench/worker-js/index.mjs") }),
 };
 const bodies = requests.slice(0, 200).map((r) => { const { callbackUrl, ...checkout } = r; return JSON.stringify(checkout); });
 async function load(mf, seconds) {

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { Miniflare } from "miniflare";
 import { startSimulator } from "../sim/palpluss-sim.mjs";
+import { builtWorker } from "./built-worker.mjs";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 32);
@@ -14,10 +15,7 @@ const ORIGIN = "https://shop.example";
 
 const sim = await startSimulator({ webhookDelayMs: 500 });
 const mf = new Miniflare({
-  modules: true, scriptPath: "build/index.js", modulesRoot: "build",
-  modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
-  compatibilityDate: "2026-04-26", cf: false,
-  bindings: { PALPLUSS_API_KEY: sim.apiKey, PALPLUSS_BASE_URL: sim.url, CALLBACK_URL: `${sim.origin}/dev/webhooks`, ALLOWED_ORIGINS: ORIGIN, UPSTREAM_TIMEOUT_MS: "5000" },
+  ...builtWorker({ PALPLUSS_API_KEY: sim.apiKey, PALPLUSS_BASE_URL: sim.url, CALLBACK_URL: `${sim.origin}/dev/webhooks`, ALLOWED_ORIGINS: ORIGIN, UPSTREAM_TIMEOUT_MS: "5000" }),
   handleRuntimeStdio(stdout, stderr) { stdout.resume(); stderr.resume(); },
 });
 await mf.ready;

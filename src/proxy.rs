@@ -124,7 +124,9 @@ impl std::error::Error for ConfigError {}
 /// The Worker's configuration, checked once per isolate.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
-    api_key: String,
+    /// The key and its Basic encoding (`base64(key + ":")`), computed once: every form of the key
+    /// that must never leave the proxy.
+    secrets: [String; 2],
     base_url: String,
     callback_url: String,
     allowed_origins: Vec<String>,
@@ -137,7 +139,7 @@ pub struct Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("api_key", &"[redacted]")
+            .field("secrets", &"[redacted]")
             .field("base_url", &self.base_url)
             .field("callback_url", &self.callback_url)
             .field("allowed_origins", &self.allowed_origins)
@@ -220,8 +222,9 @@ impl Config {
                 .ok_or(invalid(Variable::UpstreamTimeoutMs, TIMEOUT))?,
         };
 
+        let encoded = base64([api_key.as_str(), ":"].concat().as_bytes());
         Ok(Config {
-            api_key,
+            secrets: [api_key, encoded],
             base_url,
             callback_url,
             allowed_origins,
@@ -247,16 +250,12 @@ impl Config {
 
     /// The `Authorization` header PalPluss expects: `Basic base64(key + ":")`.
     pub fn authorization(&self) -> String {
-        let mut credentials = self.api_key.clone();
-        credentials.push(':');
-        ["Basic ", &base64(credentials.as_bytes())].concat()
+        ["Basic ", self.secrets[1].as_str()].concat()
     }
 
     /// Every form of the key that must never leave the proxy: the key, and its Basic encoding.
-    pub fn secrets(&self) -> [String; 2] {
-        let mut credentials = self.api_key.clone();
-        credentials.push(':');
-        [self.api_key.clone(), base64(credentials.as_bytes())]
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
     }
 
     /// Whether a browser `Origin` may call the proxy (exact match, case-sensitive as browsers send it).

@@ -106,6 +106,17 @@ pub enum Field {
 }
 
 impl Field {
+    /// The fields of a request, in the order errors are reported.
+    pub const REQUEST: [Field; 7] = [
+        Field::Amount,
+        Field::Phone,
+        Field::AccountReference,
+        Field::TransactionDesc,
+        Field::CallbackUrl,
+        Field::ChannelId,
+        Field::CredentialId,
+    ];
+
     /// The wire name, e.g. `"accountReference"`; `"request"` for the request as a whole.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -448,6 +459,22 @@ pub struct RawStkRequest {
     pub credential_id: RawValue,
 }
 
+impl RawStkRequest {
+    /// The value of one of the [`Field::REQUEST`] fields; `None` for [`Field::Request`].
+    pub fn field_mut(&mut self, field: Field) -> Option<&mut RawValue> {
+        match field {
+            Field::Amount => Some(&mut self.amount),
+            Field::Phone => Some(&mut self.phone),
+            Field::AccountReference => Some(&mut self.account_reference),
+            Field::TransactionDesc => Some(&mut self.transaction_desc),
+            Field::CallbackUrl => Some(&mut self.callback_url),
+            Field::ChannelId => Some(&mut self.channel_id),
+            Field::CredentialId => Some(&mut self.credential_id),
+            Field::Request => None,
+        }
+    }
+}
+
 /// Written by hand rather than derived: a derived struct also accepts a JSON array (fields by
 /// position), and a request must be an object. Duplicate keys are rejected, since two parsers could
 /// otherwise read two different requests from one body.
@@ -462,18 +489,10 @@ impl<'de> Deserialize<'de> for RawStkRequest {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawStkRequest, A::Error> {
                 let mut raw = RawStkRequest::default();
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    let slot = match key.as_ref() {
-                        "amount" => &mut raw.amount,
-                        "phone" => &mut raw.phone,
-                        "accountReference" => &mut raw.account_reference,
-                        "transactionDesc" => &mut raw.transaction_desc,
-                        "callbackUrl" => &mut raw.callback_url,
-                        "channelId" => &mut raw.channel_id,
-                        "credential_id" => &mut raw.credential_id,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                            continue;
-                        }
+                    let field = Field::REQUEST.into_iter().find(|f| f.as_str() == key.as_ref());
+                    let Some(slot) = field.and_then(|f| raw.field_mut(f)) else {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
                     };
                     if *slot != RawValue::Missing {
                         return Err(de::Error::custom(["duplicate field `", key.as_ref(), "`"].concat()));

@@ -147,9 +147,10 @@ fn retry_after_prefers_the_header_then_the_body_then_a_default() {
 
 #[test]
 fn redaction_masking_and_helpers() {
-    let secrets = config(&[]).unwrap().secrets();
+    let config = config(&[]).unwrap();
+    let secrets = config.secrets();
     let leaked = format!("key {KEY} and Basic {} twice {KEY}", secrets[1]);
-    assert_eq!(proxy::redact(&leaked, &secrets), "key [redacted] and Basic [redacted] twice [redacted]");
+    assert_eq!(proxy::redact(&leaked, secrets), "key [redacted] and Basic [redacted] twice [redacted]");
     assert_eq!(proxy::mask_phone("254712345678"), "2547******78");
     assert_eq!(proxy::mask_phone("0712345678"), "************");
     assert!(proxy::is_json_content_type("application/json; charset=UTF-8"));

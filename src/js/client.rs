@@ -179,19 +179,21 @@ impl StkClient {
 }
 
 /// The core's checkout rules, as an `StkValidationError` when they fail.
-pub(crate) fn validate(form: &JsValue, limits: &Limits) -> Result<CheckoutForm, JsValue> {
-    let errors = match read_request(form) {
-        None => vec![FieldError::new(Field::Request, ErrorCode::NotAnObject, limits)],
-        Some(raw) => match CheckoutForm::validate(&raw, limits) {
-            Ok(form) => return Ok(form),
-            Err(errors) => errors.into_vec(),
-        },
+fn validate(form: &JsValue, limits: &Limits) -> Result<CheckoutForm, JsValue> {
+    let result = match read_request(form) {
+        None => Err(vec![FieldError::new(Field::Request, ErrorCode::NotAnObject, limits)]),
+        Some(raw) => CheckoutForm::validate(&raw, limits).map_err(|errors| errors.into_vec()),
     };
+    result.map_err(|errors| field_errors(&errors))
+}
+
+/// The `StkValidationError` for field errors found in the browser.
+pub(crate) fn field_errors(errors: &[FieldError]) -> JsValue {
     let fields = Array::new();
-    for e in &errors {
+    for e in errors {
         fields.push(&field_error_object(e));
     }
-    Err(validation_error(&fields, None, None))
+    validation_error(&fields, None, None)
 }
 
 fn stk_error(name: &str, kind: &str, code: &str, message: &str) -> js_sys::Error {

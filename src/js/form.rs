@@ -11,10 +11,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CustomEvent, CustomEventInit, Element, Event, HtmlElement, HtmlFormElement, HtmlInputElement};
 
-use super::client::{submit, validate, ClientConfig};
-use super::{read_limits, set};
+use super::client::{field_errors, submit, ClientConfig};
+use super::{raw_value, read_limits, set};
 use crate::phone::{format_phone_as_you_type, PhoneNumber};
-use crate::stk::{decimal, Field, Limits};
+use crate::stk::{decimal, CheckoutForm, Field, FieldError, Limits, RawStkRequest, RawValue};
 
 #[wasm_bindgen(typescript_custom_section)]
 const FORM_TYPES: &'static str = r#"
@@ -35,12 +35,8 @@ export interface StkPendingEventDetail { transaction: PendingTransaction }
 export interface StkErrorEventDetail { error: StkError }
 "#;
 
-const FIELDS: [(Field, &str); 4] = [
-    (Field::Amount, "amount"),
-    (Field::Phone, "phone"),
-    (Field::AccountReference, "accountReference"),
-    (Field::TransactionDesc, "transactionDesc"),
-];
+/// The checkout fields, bound by their wire names (`Field::as_str`) unless `options.fields` renames them.
+const FIELDS: [Field; 4] = [Field::Amount, Field::Phone, Field::AccountReference, Field::TransactionDesc];
 
 /// The controls that submit a form.
 const SUBMIT_BUTTONS: &str = "button[type=submit], button:not([type]), input[type=submit]";
@@ -55,7 +51,6 @@ type Listener = (web_sys::EventTarget, &'static str, Closure<dyn FnMut(Event)>);
 /// One checkout field: an input in the form, or a fixed value from the options.
 struct Control {
     field: Field,
-    key: &'static str,
     input: Option<HtmlInputElement>,
     fixed: JsValue,
     error: Option<HtmlElement>,
@@ -119,7 +114,8 @@ pub fn attach_checkout_form(
     let created = RefCell::new(Vec::new());
 
     let mut controls = Vec::new();
-    for (field, key) in FIELDS {
+    for field in FIELDS {
+        let key = field.as_str();
         let name = get(&names, key).as_string().unwrap_or_else(|| key.to_owned());
         let input = form.elements().named_item(&name).and_then(|e| e.dyn_into::<HtmlInputElement>().ok());
         let fixed = get(&values, key);
@@ -149,7 +145,7 @@ pub fn attach_checkout_form(
                 error = Some(element);
             }
         }
-        controls.push(Control { field, key, input, fixed, error, original_describedby, touched: Cell::new(false) });
+        controls.push(Control { field, input, fixed, error, original_describedby, touched: Cell::new(false) });
     }
 
     let warning = match controls.iter().find(|c| c.field == Field::Phone).and_then(|c| c.error.as_ref()) {
@@ -215,41 +211,30 @@ impl Helper {
         Ok(())
     }
 
-    /// The form's current values as a checkout input object.
-    fn values(&self) -> Object {
-        let values = Object::new();
+    /// The form's current values, as the core reads a request.
+    fn raw(&self) -> RawStkRequest {
+        let mut raw = RawStkRequest::default();
         for control in &self.controls {
             let value = match &control.input {
-                Some(input) => JsValue::from_str(&input.value()),
-                None => control.fixed.clone(),
+                Some(input) => RawValue::String(input.value()),
+                None => raw_value(&control.fixed),
             };
-            set(&values, control.key, &value);
+            if let Some(slot) = raw.field_mut(control.field) {
+                *slot = value;
+            }
         }
-        values
+        raw
     }
 
     /// Validates everything and shows the errors of `shown` fields (and of fixed values).
-    fn check(&self, shown: impl Fn(&Control) -> bool) -> Vec<(Field, String)> {
-        let errors: Vec<(Field, String)> = match validate(&self.values(), &self.limits()) {
-            Ok(_) => Vec::new(),
-            Err(error) => {
-                let fields = Reflect::get(&error, &JsValue::from_str("fields")).unwrap_or(JsValue::UNDEFINED);
-                js_sys::Array::from(&fields)
-                    .iter()
-                    .filter_map(|e| {
-                        let field = Reflect::get(&e, &JsValue::from_str("field")).ok()?.as_string()?;
-                        let message = Reflect::get(&e, &JsValue::from_str("message")).ok()?.as_string()?;
-                        let field = FIELDS.iter().find(|(_, key)| *key == field)?.0;
-                        Some((field, message))
-                    })
-                    .collect()
-            }
-        };
+    fn check(&self, shown: impl Fn(&Control) -> bool) -> Result<CheckoutForm, Vec<FieldError>> {
+        let result = CheckoutForm::validate(&self.raw(), &self.limits()).map_err(|errors| errors.into_vec());
+        let errors = result.as_ref().err().map_or(&[][..], Vec::as_slice);
         for control in self.controls.iter().filter(|c| shown(c)) {
-            let message = errors.iter().find(|(f, _)| *f == control.field).map(|(_, m)| m.as_str());
+            let message = errors.iter().find(|e| e.field() == control.field).map(FieldError::message);
             self.show(control, message);
         }
-        errors
+        result
     }
 
     fn limits(&self) -> Limits {
@@ -303,7 +288,7 @@ impl Helper {
             }
         }
         if control.touched.get() {
-            self.check(|c| c.field == control.field);
+            let _ = self.check(|c| c.field == control.field);
         }
     }
 
@@ -326,7 +311,7 @@ impl Helper {
                 input.set_value(&formatted);
             }
         }
-        self.check(|c| c.field == control.field);
+        let _ = self.check(|c| c.field == control.field);
     }
 
     fn is_submit_button(&self, element: &Element) -> bool {
@@ -343,20 +328,17 @@ impl Helper {
             control.touched.set(true);
         }
         self.show_form_error(None);
-        let values = self.values();
-        let checkout = match validate(&values, &self.limits()) {
+        let checkout = match self.check(|_| true) {
             Ok(checkout) => checkout,
-            Err(error) => {
-                let errors = self.check(|_| true);
-                let first = errors.first().and_then(|(f, _)| self.controls.iter().find(|c| c.field == *f));
+            Err(errors) => {
+                let first = errors.first().and_then(|e| self.controls.iter().find(|c| c.field == e.field()));
                 if let Some(input) = first.and_then(|c| c.input.as_ref()) {
                     let _ = input.focus();
                 }
-                self.dispatch("stk:error", "error", &error);
+                self.dispatch("stk:error", "error", &field_errors(&errors));
                 return;
             }
         };
-        self.check(|_| true);
         self.set_pending(true);
         let helper = Rc::clone(self);
         wasm_bindgen_futures::spawn_local(async move {
@@ -371,7 +353,7 @@ impl Helper {
                     let message = Reflect::get(&error, &JsValue::from_str("message")).ok().and_then(|m| m.as_string());
                     let kind = Reflect::get(&error, &JsValue::from_str("kind")).ok().and_then(|k| k.as_string());
                     if kind.as_deref() == Some("validation") {
-                        helper.check(|_| true);
+                        let _ = helper.check(|_| true);
                     }
                     helper.show_form_error(message.as_deref());
                     helper.dispatch("stk:error", "error", &error);

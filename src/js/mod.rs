@@ -327,23 +327,23 @@ pub(crate) fn read_request(input: &JsValue) -> Option<RawStkRequest> {
     if !input.is_object() || is_array(input).unwrap_or(true) {
         return None;
     }
-    let field = |name: &'static str| match Reflect::get(input, &static_js(name)) {
+    let field = |field: Field| match Reflect::get(input, &static_js(field.as_str())) {
         Ok(value) => raw_value(&value),
         // A getter or proxy trap that throws: the value is unusable, not absent.
         Err(_) => RawValue::Other,
     };
     Some(RawStkRequest {
-        amount: field("amount"),
-        phone: field("phone"),
-        account_reference: field("accountReference"),
-        transaction_desc: field("transactionDesc"),
-        callback_url: field("callbackUrl"),
-        channel_id: field("channelId"),
-        credential_id: field("credential_id"),
+        amount: field(Field::Amount),
+        phone: field(Field::Phone),
+        account_reference: field(Field::AccountReference),
+        transaction_desc: field(Field::TransactionDesc),
+        callback_url: field(Field::CallbackUrl),
+        channel_id: field(Field::ChannelId),
+        credential_id: field(Field::CredentialId),
     })
 }
 
-fn raw_value(value: &JsValue) -> RawValue {
+pub(crate) fn raw_value(value: &JsValue) -> RawValue {
     if value.is_undefined() {
         RawValue::Missing
     } else if value.is_null() {

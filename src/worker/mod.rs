@@ -7,6 +7,7 @@
 //! - `GET /health`: whether the configuration is complete, never a value.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use ::worker::{
@@ -26,11 +27,13 @@ const MAX_UPSTREAM_BYTES: usize = 256 * 1024;
 
 thread_local! {
     /// The configuration, checked once per isolate (an isolate serves one deployment's env).
-    static CONFIG: RefCell<Option<Result<Config, ConfigError>>> = const { RefCell::new(None) };
+    static CONFIG: RefCell<Option<Result<Rc<Config>, ConfigError>>> = const { RefCell::new(None) };
 }
 
-fn config(env: &Env) -> Result<Config, ConfigError> {
-    CONFIG.with(|cell| cell.borrow_mut().get_or_insert_with(|| Config::from_lookup(|name| lookup(env, name))).clone())
+fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
+    CONFIG.with(|cell| {
+        cell.borrow_mut().get_or_insert_with(|| Config::from_lookup(|name| lookup(env, name)).map(Rc::new)).clone()
+    })
 }
 
 fn lookup(env: &Env, name: &str) -> Option<String> {
@@ -41,7 +44,7 @@ fn lookup(env: &Env, name: &str) -> Option<String> {
 enum Reply {
     /// An error the proxy makes itself, in PalPluss's envelope.
     Error { status: u16, code: String, message: String, details: Option<Value>, allow: Option<&'static str> },
-    /// PalPluss's own answer, passed through (redacted).
+    /// PalPluss's own answer, passed through (`respond` redacts it like every body).
     Upstream { status: u16, body: String, retry_after: Option<String> },
     /// A successful preflight.
     Preflight,
@@ -83,7 +86,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> ::worker::Result<Respon
 
     let reply = route(req, &env, &config, origin.as_deref(), &mut facts).await;
 
-    let secrets = config.as_ref().map(Config::secrets).ok();
+    let secrets = config.as_ref().map(|c| c.secrets()).ok();
     let cors_origin = match (&config, origin.as_deref()) {
         (Ok(config), Some(origin)) if config.origin_allowed(origin) => Some(origin.to_owned()),
         _ => None,
@@ -93,7 +96,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> ::worker::Result<Respon
         Reply::Error { code, .. } => Some(code.clone()),
         _ => None,
     };
-    let response = respond(reply, &request_id, cors_origin.as_deref(), secrets.as_ref().map(|s| s.as_slice()));
+    let response = respond(reply, &request_id, cors_origin.as_deref(), secrets);
 
     let level = if status >= 500 {
         "error"
@@ -124,14 +127,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> ::worker::Result<Respon
     let line = Value::Object(line);
     let text = line.to_string();
     // The line holds no secret by construction; redacting anyway costs nothing.
-    console_log!("{}", secrets.as_ref().map_or(text.clone(), |s| proxy::redact(&text, s)));
+    console_log!("{}", secrets.map_or(text.clone(), |s| proxy::redact(&text, s)));
     response
 }
 
 async fn route(
     req: Request,
     env: &Env,
-    config: &Result<Config, ConfigError>,
+    config: &Result<Rc<Config>, ConfigError>,
     origin: Option<&str>,
     facts: &mut LogFacts,
 ) -> Reply {
@@ -158,7 +161,7 @@ async fn route(
     }
 }
 
-fn config_error(config: &Result<Config, ConfigError>) -> Reply {
+fn config_error(config: &Result<Rc<Config>, ConfigError>) -> Reply {
     match config {
         Err(e) => Reply::error(500, &e.code(), &e.message()),
         Ok(_) => Reply::error(500, "CONFIG_INVALID", "The proxy is misconfigured."),
@@ -175,7 +178,7 @@ fn method_not_allowed(allow: &'static str) -> Reply {
     }
 }
 
-fn health(env: &Env, config: &Result<Config, ConfigError>) -> Reply {
+fn health(env: &Env, config: &Result<Rc<Config>, ConfigError>) -> Reply {
     let variables: serde_json::Map<String, Value> = Config::presence(|name| lookup(env, name))
         .into_iter()
         .map(|(name, set, required)| {
@@ -330,7 +333,8 @@ async fn forward(config: &Config, body: &str, facts: &mut LogFacts) -> Reply {
     }
     let text = String::from_utf8_lossy(&bytes);
     let retry_after = (status == 429).then(|| proxy::retry_after(retry_after_header.as_deref(), &bytes));
-    Reply::Upstream { status, body: proxy::redact(&text, &config.secrets()), retry_after }
+    // Redacted with everything else in `respond`.
+    Reply::Upstream { status, body: text.into_owned(), retry_after }
 }
 
 fn respond(

@@ -5,6 +5,7 @@ import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { Miniflare } from "miniflare";
+import { builtWorker } from "../../scripts/built-worker.mjs";
 
 const KEY = "pk_live_S3CRET-key_for_tests_only";
 const BASIC = Buffer.from(`${KEY}:`).toString("base64");
@@ -31,13 +32,7 @@ async function worker(bindings = BASE, { outbound = true } = {}) {
   const upstream = { handler: async (request) => pending(await request.clone().json()) };
   const logs = [];
   const mf = new Miniflare({
-    modules: true,
-    scriptPath: "build/index.js",
-    modulesRoot: "build",
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
-    compatibilityDate: "2026-04-26",
-    cf: false,
-    bindings,
+    ...builtWorker(bindings),
     ...(outbound && {
       outboundService: async (request) => {
         calls.push({ url: request.url, method: request.method, headers: Object.fromEntries(request.headers), body: await request.clone().text() });

@@ -1,0 +1,22 @@
+// Miniflare options for the Worker that `scripts/build-worker.sh` built into build/, shared by the
+// Worker tests, `make soak` and `make bench`. The compatibility date is wrangler.toml's.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const [, compatibilityDate] = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(resolve(root, "wrangler.toml"), "utf8"));
+
+export { compatibilityDate };
+
+/** Options for `new Miniflare(...)`: the built Worker, offline (`cf: false`), with these bindings. */
+export function builtWorker(bindings) {
+  return {
+    modules: true,
+    scriptPath: resolve(root, "build/index.js"),
+    modulesRoot: resolve(root, "build"),
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+    compatibilityDate,
+    cf: false,
+    bindings,
+  };
+}

@@ -13,8 +13,10 @@ WASM_TEST := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 WASM_TEST_CHECKOUT := CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	cargo test --target $(WASM_TARGET) --features checkout,tiny-allocator
 FUZZ_SECONDS ?= 60
+# libphonenumber's metadata and carrier map, as Python's phonenumbers ships them (make update-phone-data).
+PHONENUMBERS_VERSION := 9.0.43
 
-.PHONY: help tools build worker dev test test-native test-wasm test-js lint size fuzz soak bench clean
+.PHONY: help tools build worker dev test test-native test-wasm test-js lint size fuzz soak bench clean update-phone-data
 export WRANGLER_SEND_METRICS := false
 export DO_NOT_TRACK := 1
 export WRANGLER_HIDE_BANNER := true
@@ -28,6 +30,7 @@ help:
 	@echo "make soak    60 s of mixed and hostile traffic through the Worker at concurrency 32"
 	@echo "make bench   size and speed beside libphonenumber-js, zod and plain JS (table + out/bench/results.json)"
 	@echo "make fuzz    fuzz the phone parser and the validators for FUZZ_SECONDS (default 60) each"
+	@echo "make update-phone-data  regenerate src/phone_data.rs from libphonenumber's metadata (PHONENUMBERS_VERSION)"
 
 ## tools: everything the build and the tests need, skipped when already present.
 tools: node_modules/.installed
@@ -96,6 +99,13 @@ fuzz: tools
 	cd fuzz && for target in phone validate; do \
 	  cargo +nightly fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096; \
 	done
+
+## update-phone-data: the KE ranges and network hint from libphonenumber's data, written as Rust.
+update-phone-data:
+	@[[ -x target/phone-data-venv/bin/python ]] || python3 -m venv target/phone-data-venv
+	target/phone-data-venv/bin/pip install --quiet --disable-pip-version-check phonenumbers==$(PHONENUMBERS_VERSION)
+	target/phone-data-venv/bin/python scripts/update-phone-data.py
+	rustfmt --edition 2021 src/phone_data.rs
 
 clean:
 	cargo clean

@@ -26,6 +26,7 @@
 
 pub mod palpluss;
 pub mod phone;
+mod phone_data;
 pub mod proxy;
 pub mod stk;
 
@@ -37,6 +38,7 @@ pub mod js;
 mod worker;
 
 pub use phone::{format_phone_as_you_type, normalize_phone, Network, PhoneError, PhoneNumber};
+pub use phone_data::{KE_MOBILE_PATTERN, PHONE_DATA_VERSION};
 pub use stk::{
     CheckoutForm, ErrorCode, Field, FieldError, Limits, RawStkRequest, RawValue, StkPushRequest, ValidationErrors,
     ACCOUNT_REFERENCE_MAX_CHARS, AMOUNT_MAX_LIMIT, AMOUNT_MIN, CALLBACK_URL_MAX_CHARS, DEFAULT_AMOUNT_MAX,

@@ -6,8 +6,14 @@
 //! accepted because their meaning is unambiguous: the international dialling prefix `00` in place of
 //! `+`, and a trunk `0` kept after the country code (`+254 0712 345 678`).
 //!
-//! A number is a mobile number when its nine-digit national number matches libphonenumber's KE
-//! mobile pattern (metadata 9.0.35): `(?:1(?:0[0-8]|[18]\d|2[014]|30|4[0-5])|7\d\d)\d{6}`.
+//! A number is accepted when its nine-digit national number lies in Kenya's mobile blocks: it starts
+//! with `1` or `7` (the 01x and 07x blocks of the national plan), as PalPluss itself accepts.
+//! Landline, toll-free, premium-rate and foreign numbers are refused, each with its own error.
+//!
+//! Within those blocks, libphonenumber's metadata says which ranges are assigned today
+//! ([`PHONE_DATA_VERSION`](crate::PHONE_DATA_VERSION)). A number outside them is still accepted,
+//! with [`PhoneNumber::range_known`] `false` and a soft warning: the metadata ages (the KE pattern
+//! grew several times in 2026) and a refused customer cannot pay at all.
 //!
 //! ```
 //! use palpluss_stk::{PhoneNumber, Network};
@@ -21,6 +27,8 @@
 
 use core::fmt;
 use core::str::FromStr;
+
+use crate::phone_data::{ASSIGNED_MOBILE, NETWORK_RANGES, PREFIX_DIGITS};
 
 /// Digits in a Kenyan national significant number (without the trunk `0`).
 pub const NATIONAL_DIGITS: usize = 9;
@@ -78,7 +86,7 @@ pub enum PhoneError {
     Landline,
     /// A Kenyan toll-free number (`0800 ...`).
     TollFree,
-    /// A Kenyan number that is not in a mobile range (premium rate, unassigned, ...).
+    /// A Kenyan number outside the 01x and 07x mobile blocks (premium rate, ...).
     NotMobile,
 }
 
@@ -177,7 +185,7 @@ pub enum Network {
     Telkom,
     /// Equitel (Finserve).
     Equitel,
-    /// A mobile range with no carrier in the map.
+    /// A range with no carrier in the map, or one of the smaller networks.
     Other,
 }
 
@@ -327,7 +335,7 @@ fn check_range(national: &[u8]) -> Result<(), PhoneError> {
         Some(_) => match national.len() {
             n if n < NATIONAL_DIGITS => Err(PhoneError::TooShort),
             n if n > NATIONAL_DIGITS => Err(PhoneError::TooLong),
-            _ if is_mobile_range(national) => Ok(()),
+            _ if national.starts_with(b"1") || national.starts_with(b"7") => Ok(()),
             _ => Err(PhoneError::NotMobile),
         },
     }
@@ -343,21 +351,17 @@ fn range_by_prefix(national: &[u8], prefix: &[u8], error: PhoneError) -> Result<
     }
 }
 
-/// libphonenumber KE mobile: `(?:1(?:0[0-8]|[18]\d|2[014]|30|4[0-5])|7\d\d)\d{6}`, on exactly nine
-/// ASCII digits.
-fn is_mobile_range(national: &[u8]) -> bool {
-    if national.len() != NATIONAL_DIGITS || !national.iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    match national {
-        [b'7', ..] => true,
-        [b'1', b'0', c, ..] => (b'0'..=b'8').contains(c),
-        [b'1', b'1' | b'8', ..] => true,
-        [b'1', b'2', c, ..] => matches!(c, b'0' | b'1' | b'4'),
-        [b'1', b'3', b'0', ..] => true,
-        [b'1', b'4', c, ..] => (b'0'..=b'5').contains(c),
-        _ => false,
-    }
+/// The national number's first [`PREFIX_DIGITS`] digits as a number, the key of the generated
+/// tables; `None` unless they are ASCII digits.
+fn prefix_key(national: &[u8]) -> Option<u32> {
+    let prefix = national.get(..PREFIX_DIGITS)?;
+    prefix.iter().try_fold(0u32, |key, d| d.is_ascii_digit().then(|| key * 10 + u32::from(d - b'0')))
+}
+
+/// Whether a national number lies in libphonenumber's assigned mobile ranges.
+fn in_assigned_range(national: &[u8]) -> bool {
+    national.len() == NATIONAL_DIGITS
+        && prefix_key(national).is_some_and(|key| ASSIGNED_MOBILE.iter().any(|&(lo, hi)| (lo..=hi).contains(&key)))
 }
 
 impl PhoneNumber {
@@ -431,31 +435,52 @@ impl PhoneNumber {
     /// use palpluss_stk::{PhoneNumber, Network};
     ///
     /// assert_eq!(PhoneNumber::parse("0768 000 000")?.network(), Network::Safaricom);
-    /// assert_eq!(PhoneNumber::parse("0763 000 000")?.network(), Network::Equitel);
+    /// assert_eq!(PhoneNumber::parse("0124 000 000")?.network(), Network::Equitel);
     /// # Ok::<(), palpluss_stk::PhoneError>(())
     /// ```
     pub fn network(&self) -> Network {
         network_of(self.national_number().as_bytes())
     }
+
+    /// Whether the number lies in a range libphonenumber's metadata lists as assigned to mobile
+    /// networks. `false` is a reason to let the customer double-check, never to refuse: new ranges
+    /// open before any metadata knows them.
+    ///
+    /// ```
+    /// use palpluss_stk::PhoneNumber;
+    ///
+    /// assert!(PhoneNumber::parse("0712 345 678")?.range_known());
+    /// assert!(!PhoneNumber::parse("0150 123 456")?.range_known());
+    /// # Ok::<(), palpluss_stk::PhoneError>(())
+    /// ```
+    pub fn range_known(&self) -> bool {
+        in_assigned_range(self.national_number().as_bytes())
+    }
+
+    /// A soft warning for a number outside the known ranges ([`PhoneNumber::range_known`]), or
+    /// `None`. Show it beside the field; never block on it.
+    ///
+    /// ```
+    /// use palpluss_stk::PhoneNumber;
+    ///
+    /// assert_eq!(PhoneNumber::parse("0712 345 678")?.range_warning(), None);
+    /// assert!(PhoneNumber::parse("0150 123 456")?.range_warning().is_some());
+    /// # Ok::<(), palpluss_stk::PhoneError>(())
+    /// ```
+    pub fn range_warning(&self) -> Option<&'static str> {
+        (!self.range_known()).then_some(RANGE_UNKNOWN_WARNING)
+    }
 }
 
-/// Safaricom 11, 14, 18, 70-72, 74, 757-759, 768-769, 79; Airtel 10, 73, 75, 761-762, 78;
-/// Telkom 120, 77; Equitel 124, 763-766; otherwise other (libphonenumber's carrier map).
+/// Shown beside a number whose range the metadata does not list yet.
+const RANGE_UNKNOWN_WARNING: &str =
+    "We don't recognise this number's range yet. If it is your M-Pesa number, please continue.";
+
+/// The carrier libphonenumber's map gives the number's range (generated table, longest prefix).
 fn network_of(national: &[u8]) -> Network {
-    match national {
-        [b'1', b'1' | b'4' | b'8', ..] => Network::Safaricom,
-        [b'1', b'0', ..] => Network::Airtel,
-        [b'1', b'2', b'0', ..] => Network::Telkom,
-        [b'1', b'2', b'4', ..] => Network::Equitel,
-        [b'7', b'0' | b'1' | b'2' | b'4' | b'9', ..] => Network::Safaricom,
-        [b'7', b'5', b'7'..=b'9', ..] => Network::Safaricom,
-        [b'7', b'6', b'8' | b'9', ..] => Network::Safaricom,
-        [b'7', b'3' | b'5' | b'8', ..] => Network::Airtel,
-        [b'7', b'6', b'1' | b'2', ..] => Network::Airtel,
-        [b'7', b'7', ..] => Network::Telkom,
-        [b'7', b'6', b'3'..=b'6', ..] => Network::Equitel,
-        _ => Network::Other,
-    }
+    prefix_key(national)
+        .and_then(|key| NETWORK_RANGES.iter().find(|&&(lo, hi, _)| (lo..=hi).contains(&key)))
+        .map_or(Network::Other, |&(_, _, network)| network)
 }
 
 /// `prefix` then the national digits grouped 3-3-3 (the grouping libphonenumber uses for KE mobiles).

@@ -275,6 +275,13 @@ fn errors_show_in_place_with_aria_and_custom_validity_and_warnings_never_block()
     assert!(text(&warning, "textContent").contains("Airtel"));
     assert_eq!(get(&warning, "hidden"), JsValue::FALSE);
 
+    // A range the metadata does not know yet: valid, with a soft note, never an error.
+    type_into(&input, "0150 123 456", 12);
+    assert_eq!(input.get_attribute("aria-invalid"), None);
+    assert_eq!(input.validation_message().unwrap(), "");
+    assert!(text(&warning, "textContent").contains("range"));
+    assert_eq!(get(&warning, "hidden"), JsValue::FALSE);
+
     detach.call0(&JsValue::UNDEFINED).unwrap();
     assert!(
         js("document.querySelector('.stk-error, .stk-warning, .stk-form-error')").is_null(),

@@ -7,16 +7,10 @@ use palpluss_stk::{
 };
 use proptest::prelude::*;
 
-/// A valid national number: a mobile prefix then digits.
+/// A valid national number: a prefix of the 01x or 07x mobile blocks (assigned or not) then digits.
 fn national() -> impl Strategy<Value = String> {
-    let prefix = prop_oneof![
-        (0u32..100).prop_map(|n| format!("7{n:02}")),
-        (0u32..9).prop_map(|n| format!("10{n}")),
-        (0u32..10).prop_map(|n| format!("11{n}")),
-        prop_oneof![Just("120"), Just("121"), Just("124"), Just("130")].prop_map(str::to_owned),
-        (0u32..6).prop_map(|n| format!("14{n}")),
-        (0u32..10).prop_map(|n| format!("18{n}")),
-    ];
+    let prefix =
+        prop_oneof![(0u32..100).prop_map(|n| format!("7{n:02}")), (0u32..100).prop_map(|n| format!("1{n:02}"))];
     (prefix, 0u32..1_000_000).prop_map(|(p, rest)| format!("{p}{rest:06}"))
 }
 

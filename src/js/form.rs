@@ -63,7 +63,7 @@ struct Helper {
     controls: Vec<Control>,
     /// Form-level messages: API errors, and errors of fields without an input.
     form_error: HtmlElement,
-    /// The network hint under the phone field.
+    /// The network or range hint under the phone field.
     warning: Option<HtmlElement>,
     config: ClientConfig,
     pending: Cell<bool>,
@@ -262,11 +262,14 @@ impl Helper {
         }
     }
 
-    /// The network hint, only for a valid number from a range first assigned to another network.
+    /// A soft note under a valid number, never a block: the range is not in the metadata yet, or
+    /// it was first assigned to a network other than Safaricom.
     fn show_warning(&self, control: &Control, valid: bool) {
         let Some(warning) = &self.warning else { return };
         let text = match (&control.input, valid) {
-            (Some(input), true) => PhoneNumber::parse(&input.value()).ok().and_then(|p| p.network().mpesa_warning()),
+            (Some(input), true) => {
+                PhoneNumber::parse(&input.value()).ok().and_then(|p| p.range_warning().or(p.network().mpesa_warning()))
+            }
             _ => None,
         };
         warning.set_text_content(text);

@@ -78,6 +78,13 @@ export type PhoneCheck =
       networkName: string;
       /** A warning to show (never a reason to block), or null for Safaricom ranges. */
       mpesaWarning: string | null;
+      /**
+       * Whether the number is in a range libphonenumber's metadata lists as assigned. `false` is
+       * never a refusal: new ranges open before any metadata knows them.
+       */
+      rangeKnown: boolean;
+      /** A soft note to show when `rangeKnown` is false (never a reason to block), else null. */
+      rangeWarning: string | null;
     }
   | { ok: false; code: PhoneErrorCode | "INVALID_TYPE"; message: string };
 
@@ -200,6 +207,11 @@ pub fn check_phone(#[wasm_bindgen(unchecked_param_type = "unknown")] input: JsVa
             match network.mpesa_warning() {
                 Some(warning) => set_static(&out, "mpesaWarning", warning),
                 None => set(&out, "mpesaWarning", &JsValue::NULL),
+            }
+            set(&out, "rangeKnown", &JsValue::from_bool(phone.range_known()));
+            match phone.range_warning() {
+                Some(warning) => set_static(&out, "rangeWarning", warning),
+                None => set(&out, "rangeWarning", &JsValue::NULL),
             }
         }
         Some(Err(e)) => failed(&out, e.code(), e.message()),

@@ -75,8 +75,16 @@ fn check_phone_answers_every_value() {
     assert_eq!(text(&ok, "international"), "+254 733 123 456");
     assert_eq!(text(&ok, "network"), "airtel");
     assert!(text(&ok, "mpesaWarning").contains("Airtel"));
+    assert_eq!(get(&ok, "rangeKnown"), JsValue::TRUE);
+    assert!(get(&ok, "rangeWarning").is_null());
     let safaricom = check_phone(JsValue::from_str("0712 345 678"));
     assert!(get(&safaricom, "mpesaWarning").is_null());
+    // Outside the assigned ranges: accepted, with a soft warning.
+    let new_range = check_phone(JsValue::from_str("0150 123 456"));
+    assert_eq!(get(&new_range, "ok"), JsValue::TRUE);
+    assert_eq!(text(&new_range, "phone"), "254150123456");
+    assert_eq!(get(&new_range, "rangeKnown"), JsValue::FALSE);
+    assert!(text(&new_range, "rangeWarning").contains("M-Pesa"));
     for value in [js("Symbol('x')"), js("10n"), js("null"), js("[]"), JsValue::from_str("+44 20 7946 0958")] {
         let bad = check_phone(value);
         assert_eq!(get(&bad, "ok"), JsValue::FALSE);

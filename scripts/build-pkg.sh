@@ -2,13 +2,25 @@
 # Builds the npm package in pkg/:
 #   pkg/node/              CommonJS (wasm-bindgen --target nodejs) + index.mjs, the ESM entry for Node
 #   pkg/web/               ES module for <script type="module"> (await init())
-#   pkg/bundler/           ES module importing the .wasm, for bundlers
+#   pkg/bundler/           for bundlers: the web glue, initialised by top-level await from
+#                          `new URL("../web/….wasm", import.meta.url)`, which Vite and webpack 5
+#                          both understand with no configuration (no wasm ES-module integration)
+#   pkg/workerd/           for JavaScript Cloudflare Workers: imports the .wasm, which workerd hands
+#                          over as a compiled WebAssembly.Module, and initialises synchronously
 #   pkg/checkout/web/      the validators + StkClient + attachCheckoutForm, for <script type="module">
 #   pkg/checkout/bundler/  the same, for bundlers
 # Every .wasm is shrunk with wasm-opt from the npm binaryen package (never Debian's binaryen 108,
 # which produces modules that fail to load).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+STAMP=pkg/.build-stamp
+HASH=$(scripts/inputs-hash.sh scripts/build-pkg.sh)
+if [[ "$(cat "$STAMP" 2>/dev/null)" == "$HASH" && -f pkg/web/palpluss_stk_bg.wasm ]]; then
+  echo "pkg/ is up to date"
+  exit 0
+fi
+rm -f "$STAMP"
 
 WASM_OPT=node_modules/.bin/wasm-opt
 # Two builds of the one crate: the validators alone (the main entry, under 20 KB gzip), and the
@@ -31,12 +43,10 @@ bind() { # wasm target dir
 }
 bind "$CORE" nodejs pkg/node
 bind "$CORE" web pkg/web
-bind "$CORE" bundler pkg/bundler
 bind "$CHECKOUT" web pkg/checkout/web
-bind "$CHECKOUT" bundler pkg/checkout/bundler
 
 # The browser glue ships minified (exported names are kept; the .d.ts files document them).
-for dir in pkg/web pkg/bundler pkg/checkout/web pkg/checkout/bundler; do
+for dir in pkg/web pkg/checkout/web; do
   for js in "$dir"/*.js; do
     node_modules/.bin/esbuild --minify --format=esm --log-level=warning \
       "$js" --outfile="$js.min" && mv "$js.min" "$js"
@@ -46,16 +56,43 @@ done
 # wasm-bindgen declares `[Symbol.dispose]()` on classes, which only type-checks with TypeScript's
 # esnext.disposable lib; drop the declaration (the method stays at runtime) so the types check with
 # the default libs.
-for dts in pkg/checkout/*/palpluss_stk.d.ts; do
+for dts in pkg/checkout/web/palpluss_stk.d.ts; do
   sed -i '/\[Symbol\.dispose\]()/d' "$dts"
 done
 
 # Node decides CommonJS or ESM per folder; say it explicitly so the package root can stay neutral.
 echo '{ "type": "commonjs" }' > pkg/node/package.json
 for dir in pkg/web pkg/checkout/web; do echo '{ "type": "module", "sideEffects": false }' > "$dir/package.json"; done
+
+# Bundler entries: the web build, initialised once by top-level await. The literal
+# `new URL("…", import.meta.url)` is what lets a bundler find, copy and hash the .wasm.
+for dir in pkg/bundler pkg/checkout/bundler pkg/workerd; do rm -rf "$dir"; mkdir -p "$dir"; done
 for dir in pkg/bundler pkg/checkout/bundler; do
-  echo '{ "type": "module", "sideEffects": ["./palpluss_stk.js"] }' > "$dir/package.json"
+  cat > "$dir/index.js" <<'JS'
+import init from "../web/palpluss_stk.js";
+
+await init({ module_or_path: new URL("../web/palpluss_stk_bg.wasm", import.meta.url) });
+
+export * from "../web/palpluss_stk.js";
+JS
+  echo 'export * from "../web/palpluss_stk.js";' > "$dir/index.d.ts"
+  echo '{ "type": "module", "sideEffects": ["./index.js"] }' > "$dir/package.json"
 done
+# workerd imports a .wasm as a compiled WebAssembly.Module (wrangler's default module rules), so the
+# module initialises synchronously, with no fetch and no top-level await.
+cat > pkg/workerd/index.js <<'JS'
+import module from "../web/palpluss_stk_bg.wasm";
+import { initSync } from "../web/palpluss_stk.js";
+
+initSync({ module });
+
+export * from "../web/palpluss_stk.js";
+JS
+echo 'export * from "../web/palpluss_stk.js";' > pkg/workerd/index.d.ts
+echo '{ "type": "module", "sideEffects": ["./index.js"] }' > pkg/workerd/package.json
+
+# The licences and the changelog ship in the tarball too.
+cp LICENSE-MIT LICENSE-APACHE CHANGELOG.md pkg/
 
 # ESM entry for Node: the web glue, instantiated synchronously from the file next to it, so that
 # `import { normalizePhone } from "palpluss-stk"` needs no init call.
@@ -68,3 +105,4 @@ initSync({ module: readFileSync(new URL("../web/palpluss_stk_bg.wasm", import.me
 export * from "../web/palpluss_stk.js";
 JS
 rm -f pkg/*/.gitignore pkg/checkout/*/.gitignore
+echo "$HASH" > "$STAMP"

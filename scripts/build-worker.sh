@@ -5,6 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+STAMP=build/.build-stamp
+HASH=$(scripts/inputs-hash.sh scripts/build-worker.sh)
+if [[ "$(cat "$STAMP" 2>/dev/null)" == "$HASH" && -f build/index_bg.wasm ]]; then
+  echo "build/ is up to date"
+  exit 0
+fi
+rm -f "$STAMP"
 export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
 export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
 export ESBUILD_BIN="$PWD/node_modules/@esbuild/linux-x64/bin/esbuild"
@@ -16,3 +23,4 @@ worker-build --release --features worker
 "$WASM_OPT_BIN" --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   --enable-exception-handling build/index_bg.wasm -o build/index_bg.wasm
+echo "$HASH" > "$STAMP"

@@ -23,11 +23,12 @@ if grep -qs '^PALPLUSS_API_KEY=.' .dev.vars; then
   echo "[dev] .dev.vars has a PALPLUSS_API_KEY: the Worker talks to PalPluss (${PALPLUSS_BASE_URL:-https://api.palpluss.com/v1})"
   mode="PalPluss"
 else
-  # The simulator's key, handed to wrangler the way it reads required secrets (not a real secret).
-  export PALPLUSS_API_KEY=sim_test_key SIM_API_KEY=sim_test_key
+  # The simulator's key: a fixed test value, not a secret, so a plain --var is fine.
+  export SIM_API_KEY=sim_test_key
   node sim/palpluss-sim.mjs --host "$HOST" --port "$SIM_PORT" &
   pids+=($!)
   args+=(
+    --var "PALPLUSS_API_KEY:$SIM_API_KEY"
     --var "PALPLUSS_BASE_URL:http://$HOST:$SIM_PORT/v1"
     --var "CALLBACK_URL:http://$HOST:$SIM_PORT/dev/webhooks"
   )

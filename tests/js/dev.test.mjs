@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { chromium } from "playwright-core";
+import { eventually } from "./wait.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const freePort = () =>
@@ -49,15 +50,8 @@ const post = (body) =>
     body: JSON.stringify({ amount: 250, accountReference: "E2E-1", transactionDesc: "End to end", ...body }),
   });
 
-async function webhook(id) {
-  for (let i = 0; i < 100; i++) {
-    const hooks = await (await fetch(`${sim}/dev/webhooks`)).json();
-    const hook = hooks.find((h) => h.transaction.id === id);
-    if (hook) return hook;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`no webhook for ${id}`);
-}
+const webhook = (id) =>
+  eventually(async () => (await (await fetch(`${sim}/dev/webhooks`)).json()).find((h) => h.transaction.id === id), `a webhook for ${id}`, { everyMs: 100 });
 
 test("make dev prints the URLs and a ready curl command, and serves the demo checkout", async () => {
   assert.match(output, new RegExp(`payment proxy is on ${proxy}`));
@@ -98,9 +92,9 @@ test("invalid input is answered by the Worker, and its log lines are JSON with a
   assert.equal(r.status, 400);
   const body = await r.json();
   assert.equal(body.error.code, "VALIDATION_FAILED");
-  await new Promise((res) => setTimeout(res, 300));
-  const lines = output.split("\n").filter((l) => l.startsWith("{"));
-  const line = lines.map((l) => JSON.parse(l)).find((l) => l.requestId === body.requestId);
+  const jsonLines = () => output.split("\n").filter((l) => l.startsWith("{"));
+  const line = await eventually(() => jsonLines().map((l) => JSON.parse(l)).find((l) => l.requestId === body.requestId), "the log line");
+  const lines = jsonLines();
   assert.equal(line.status, 400);
   assert.ok(lines.some((l) => l.includes('"phone":"2547******78"')));
   assert.ok(!lines.some((l) => l.includes("254712345678")), "full phone numbers are never logged");
@@ -122,6 +116,7 @@ describe("the demo checkout in Chromium", () => {
   /** A fresh page with the checkout loaded, recording every request to the proxy. */
   async function open(viewport) {
     const page = await browser.newPage({ viewport });
+    page.setDefaultTimeout(120_000); // a busy machine is slow, not broken
     const posts = [];
     page.on("request", (r) => { if (r.url().startsWith(proxy) && r.method() === "POST") posts.push(r.url()); });
     const errors = [];

@@ -1,41 +1,28 @@
 // Packs pkg/ with `npm pack`, installs the tarball into an empty project and uses it the ways a
-// customer would: ESM and CommonJS in Node with no init call, the web entry, the bundler entry,
-// TypeScript, and the README's JavaScript examples.
+// customer would: ESM and CommonJS in Node with no init call, the web entry, TypeScript, and the
+// README's JavaScript examples. Bundlers and Workers: bundlers.test.mjs.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, copyFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync, copyFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { consumerProject, root, run as runIn } from "./consumer.mjs";
 
-const root = resolve(import.meta.dirname, "../..");
-let dir;
-
-const run = (cmd, args, opts = {}) => {
-  try {
-    return execFileSync(cmd, args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...opts });
-  } catch (e) {
-    e.message += `\n${e.stdout ?? ""}${e.stderr ?? ""}`;
-    throw e;
-  }
-};
+let project, dir;
+const run = (cmd, args, opts = {}) => runIn(cmd, args, { cwd: dir, ...opts });
 const node = (...args) => run(process.execPath, args).trim();
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), "palpluss-stk-consumer-"));
-  const packed = run("npm", ["pack", "--json", "--pack-destination", dir], { cwd: join(root, "pkg") });
-  const [{ filename, files }] = JSON.parse(packed);
-  const paths = files.map((f) => f.path).sort();
-  for (const expected of ["README.md", "package.json", "node/index.mjs", "web/palpluss_stk_bg.wasm", "bundler/palpluss_stk.d.ts",
-    "checkout/web/palpluss_stk.js", "checkout/web/palpluss_stk_bg.wasm", "checkout/bundler/palpluss_stk.d.ts"]) {
-    assert.ok(paths.includes(expected), `tarball contains ${expected}: ${paths.join(", ")}`);
+  project = consumerProject("consumer");
+  dir = project.dir;
+  for (const expected of ["README.md", "CHANGELOG.md", "LICENSE-MIT", "LICENSE-APACHE", "package.json", "node/index.mjs",
+    "web/palpluss_stk_bg.wasm", "bundler/index.js", "bundler/index.d.ts", "workerd/index.js", "checkout/web/palpluss_stk.js",
+    "checkout/web/palpluss_stk_bg.wasm", "checkout/bundler/index.d.ts"]) {
+    assert.ok(project.files.includes(expected), `tarball contains ${expected}: ${project.files.join(", ")}`);
   }
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true }));
-  run("npm", ["install", "--no-audit", "--no-fund", "--offline", join(dir, filename)]);
   copyFileSync(join(root, "tests/js/contract.mjs"), join(dir, "contract.mjs"));
 });
 
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => project?.remove());
 
 test("ESM import works in Node with no init call", () => {
   writeFileSync(join(dir, "esm.mjs"), `
@@ -62,14 +49,6 @@ test("the web entry initialises from the .wasm next to it", () => {
     await init({ module_or_path: wasm });
     console.log(checkContract(api));`);
   assert.equal(node("web.mjs"), "contract ok");
-});
-
-test("the bundler entry loads through WebAssembly ES module integration", () => {
-  writeFileSync(join(dir, "bundler.mjs"), `
-    import * as api from "palpluss-stk/bundler";
-    import { checkContract } from "./contract.mjs";
-    console.log(checkContract(api));`);
-  assert.equal(node("--no-warnings", "--experimental-wasm-modules", "bundler.mjs"), "contract ok");
 });
 
 test("TypeScript types cover every export, for ESM, CommonJS and bundlers", () => {

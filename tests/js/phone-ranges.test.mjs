@@ -34,23 +34,30 @@ test(`every MOBILE number of libphonenumber-js ${libphonenumberVersion} is accep
     const head = String(prefix).padStart(5, "0");
     for (const length of [7, 8, 9, 10]) {
       const national = head + tail(length - 5);
-      const type = parsePhoneNumberFromString(`+254${national}`)?.getType();
-      const input = `0${national}`;
+      const parsed = parsePhoneNumberFromString(`+254${national}`);
+      const type = parsed?.getType();
+      // The string libphonenumber parsed, and the national spelling customers type (a national
+      // number starting with 0 is a trunk 0 after the country code, which both sides drop).
+      const inputs = national.startsWith("0") ? [`+254${national}`] : [`+254${national}`, `0${national}`];
       if (type === "MOBILE") {
         counts.MOBILE++;
-        const check = checkPhone(input);
-        if (!check.ok || check.phone !== `254${national}` || check.rangeKnown !== true) {
-          failures.push(`${input} is MOBILE: ${JSON.stringify(check)}`);
+        for (const input of inputs) {
+          const check = checkPhone(input);
+          if (!check.ok || check.phone !== `254${parsed.nationalNumber}` || check.rangeKnown !== true) {
+            failures.push(`${input} is MOBILE: ${JSON.stringify(check)}`);
+          }
         }
       } else if (type === "FIXED_LINE" || type === "TOLL_FREE" || type === "PREMIUM_RATE") {
         counts[type]++;
-        let refused = false;
-        try {
-          normalizePhone(input);
-        } catch (e) {
-          refused = typeof e.code === "string";
+        for (const input of inputs) {
+          let refused = false;
+          try {
+            normalizePhone(input);
+          } catch (e) {
+            refused = typeof e.code === "string";
+          }
+          if (!refused) failures.push(`${input} is ${type} and was accepted`);
         }
-        if (!refused) failures.push(`${input} is ${type} and was accepted`);
       } else {
         counts.other++;
       }
@@ -59,7 +66,7 @@ test(`every MOBILE number of libphonenumber-js ${libphonenumberVersion} is accep
   }
   assert.deepEqual(failures, []);
   // The loop saw every kind it checks, so a broken generator or import cannot pass vacuously.
-  for (const type of ["MOBILE", "FIXED_LINE", "TOLL_FREE", "PREMIUM_RATE"]) assert.ok(counts[type] > 100, `${type}: ${counts[type]}`);
+  for (const type of ["MOBILE", "FIXED_LINE", "TOLL_FREE", "PREMIUM_RATE"]) assert.ok(counts[type] > 50, `${type}: ${counts[type]}`);
 });
 
 test("numbers in the mobile blocks outside libphonenumber's ranges are accepted with a warning", () => {

@@ -3,20 +3,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startSimulator, OUTCOMES } from "../../sim/palpluss-sim.mjs";
+import { eventually } from "./wait.mjs";
 
 let sim;
 const auth = (key = "sim_test_key") => `Basic ${Buffer.from(`${key}:`).toString("base64")}`;
 const stk = (body, authorization = auth()) =>
   fetch(`${sim.url}/payments/stk`, { method: "POST", headers: { "content-type": "application/json", authorization }, body: JSON.stringify(body) });
 const order = (phone, extra = {}) => ({ amount: 100, phone, accountReference: "INV-1", transactionDesc: "Test", callbackUrl: `${sim.origin}/dev/webhooks`, ...extra });
-const webhookFor = async (id) => {
-  for (let i = 0; i < 100; i++) {
-    const hook = sim.webhooks.find((h) => h.transaction?.id === id);
-    if (hook) return hook;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`no webhook for ${id}`);
-};
+const webhookFor = (id) => eventually(() => sim.webhooks.find((h) => h.transaction?.id === id), `a webhook for ${id}`);
 
 before(async () => { sim = await startSimulator({ port: 0, apiKey: "sim_test_key", webhookDelayMs: 50, slowMs: 300 }); });
 after(() => sim.close());

@@ -8,7 +8,16 @@ const [, compatibilityDate] = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFi
 
 export { compatibilityDate };
 
-/** Options for `new Miniflare(...)`: the built Worker, offline (`cf: false`), with these bindings. */
+/** The Durable Object bindings wrangler.toml declares, as Miniflare options (SQLite-backed). */
+const toml = readFileSync(resolve(root, "wrangler.toml"), "utf8");
+export const durableObjects = Object.fromEntries(
+  [...toml.matchAll(/\[\[durable_objects\.bindings\]\]\s*name\s*=\s*"([^"]+)"\s*class_name\s*=\s*"([^"]+)"/g)].map(
+    ([, name, className]) => [name, { className, useSQLite: true }],
+  ),
+);
+
+/** Options for `new Miniflare(...)`: the built Worker, offline (`cf: false`), with every binding
+ * wrangler.toml declares (its Durable Objects) and these variables. */
 export function builtWorker(bindings) {
   return {
     modules: true,
@@ -17,6 +26,7 @@ export function builtWorker(bindings) {
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate,
     cf: false,
+    durableObjects,
     bindings,
   };
 }

@@ -359,6 +359,38 @@ pub fn poll_at(pushed_at: u64, last_poll: Option<u64>, settled: bool) -> Option<
     }
 }
 
+/// When a payment's object must wake up next: the next poll, a confirmation the budget deferred,
+/// the next event delivery, or the end of retention (`RETENTION_DAYS` after the push), whichever
+/// comes first.
+///
+/// ```
+/// use palpluss_stk::lifecycle::{next_wake, DAY_MS};
+///
+/// assert_eq!(next_wake(0, None, false, None, None, 7 * DAY_MS), Some(15_000));
+/// assert_eq!(next_wake(0, None, true, None, Some(30_000), 7 * DAY_MS), Some(30_000));
+/// assert_eq!(next_wake(0, None, true, None, None, 7 * DAY_MS), Some(7 * DAY_MS));
+/// ```
+pub fn next_wake(
+    pushed_at: u64,
+    last_poll: Option<u64>,
+    settled: bool,
+    confirm_at: Option<u64>,
+    next_event_at: Option<u64>,
+    retention_ms: u64,
+) -> Option<u64> {
+    let poll = poll_at(pushed_at, last_poll, settled);
+    let delete = Some(pushed_at.saturating_add(retention_ms));
+    [poll, confirm_at, next_event_at, delete].into_iter().flatten().min()
+}
+
+/// Whether a record is past its retention and must be deleted.
+pub fn expired(pushed_at: u64, retention_ms: u64, now: u64) -> bool {
+    now >= pushed_at.saturating_add(retention_ms)
+}
+
+/// One day in milliseconds.
+pub const DAY_MS: u64 = 86_400_000;
+
 /// PalPluss's webhook, reduced to what it hints at. Tolerates the mixed camelCase and snake_case
 /// PalPluss uses, the transaction under `transaction` or `data`, numbers for codes, and unknown
 /// fields.

@@ -52,11 +52,21 @@ pub enum Variable {
     AmountMax,
     /// `UPSTREAM_TIMEOUT_MS`
     UpstreamTimeoutMs,
+    /// `WEBHOOK_SECRET` (a secret): enables `POST /webhooks/palpluss/{secret}`.
+    WebhookSecret,
+    /// `MERCHANT_WEBHOOK_URL`: where signed payment events go.
+    MerchantWebhookUrl,
+    /// `MERCHANT_WEBHOOK_SECRET` (a secret): the key events are signed with.
+    MerchantWebhookSecret,
+    /// `UPSTREAM_RATE_PER_MINUTE`: the most calls with the key in any 60 s.
+    UpstreamRatePerMinute,
+    /// `RETENTION_DAYS`: how long payment records are kept.
+    RetentionDays,
 }
 
 impl Variable {
     /// Every variable, in the order `/health` reports them.
-    pub const ALL: [Variable; 8] = [
+    pub const ALL: [Variable; 13] = [
         Variable::ApiKey,
         Variable::BaseUrl,
         Variable::CallbackUrl,
@@ -65,6 +75,11 @@ impl Variable {
         Variable::CredentialId,
         Variable::AmountMax,
         Variable::UpstreamTimeoutMs,
+        Variable::WebhookSecret,
+        Variable::MerchantWebhookUrl,
+        Variable::MerchantWebhookSecret,
+        Variable::UpstreamRatePerMinute,
+        Variable::RetentionDays,
     ];
 
     /// The variable's name, e.g. `"CALLBACK_URL"`.
@@ -78,10 +93,16 @@ impl Variable {
             Variable::CredentialId => "PALPLUSS_CREDENTIAL_ID",
             Variable::AmountMax => "AMOUNT_MAX",
             Variable::UpstreamTimeoutMs => "UPSTREAM_TIMEOUT_MS",
+            Variable::WebhookSecret => "WEBHOOK_SECRET",
+            Variable::MerchantWebhookUrl => "MERCHANT_WEBHOOK_URL",
+            Variable::MerchantWebhookSecret => "MERCHANT_WEBHOOK_SECRET",
+            Variable::UpstreamRatePerMinute => "UPSTREAM_RATE_PER_MINUTE",
+            Variable::RetentionDays => "RETENTION_DAYS",
         }
     }
 
-    /// Whether the proxy cannot work without it.
+    /// Whether the proxy cannot work without it (`CALLBACK_URL` may be left empty when
+    /// `WEBHOOK_SECRET` is set: the callback is then derived from the Worker's host).
     pub const fn required(self) -> bool {
         matches!(self, Variable::ApiKey | Variable::CallbackUrl)
     }
@@ -124,11 +145,16 @@ impl std::error::Error for ConfigError {}
 /// The Worker's configuration, checked once per isolate.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
-    /// The key and its Basic encoding (`base64(key + ":")`), computed once: every form of the key
-    /// that must never leave the proxy.
-    secrets: [String; 2],
+    /// The key and its Basic encoding (`base64(key + ":")`), computed once, then the webhook
+    /// secrets: everything that must never leave the proxy.
+    secrets: Vec<String>,
     base_url: String,
-    callback_url: String,
+    /// `CALLBACK_URL`; `None` when it is derived from the Worker's host and `WEBHOOK_SECRET`.
+    callback_url: Option<String>,
+    webhook_secret: Option<String>,
+    merchant: Option<MerchantWebhook>,
+    upstream_rate_per_minute: u32,
+    retention_days: u32,
     allowed_origins: Vec<String>,
     channel_id: Option<String>,
     credential_id: Option<String>,
@@ -147,6 +173,10 @@ impl fmt::Debug for Config {
             .field("credential_id", &self.credential_id)
             .field("limits", &self.limits)
             .field("upstream_timeout_ms", &self.upstream_timeout_ms)
+            .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "[redacted]"))
+            .field("merchant_webhook_url", &self.merchant.as_ref().map(|m| m.url.as_str()))
+            .field("upstream_rate_per_minute", &self.upstream_rate_per_minute)
+            .field("retention_days", &self.retention_days)
             .finish()
     }
 }
@@ -173,16 +203,66 @@ impl Config {
             return Err(invalid(Variable::BaseUrl, BASE));
         }
 
-        const CALLBACK: &str =
-            "the absolute https URL PalPluss posts results to (http on loopback only with a loopback PALPLUSS_BASE_URL)";
-        let callback_url = get(Variable::CallbackUrl).ok_or(missing(Variable::CallbackUrl, CALLBACK))?;
-        // A loopback http callback is allowed only while talking to a local simulator: PalPluss
-        // itself could never reach it.
-        let callback_ok = crate::stk::validate_callback_url(&callback_url).is_ok()
-            || (base_is_loopback && is_loopback_http(&callback_url));
-        if !callback_ok {
-            return Err(invalid(Variable::CallbackUrl, CALLBACK));
+        const SECRET: &str = "a random string of 16 to 256 letters, digits, '-' or '_'";
+        let secret = |variable| match get(variable) {
+            None => Ok(None),
+            Some(s)
+                if (16..=256).contains(&s.len())
+                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) =>
+            {
+                Ok(Some(s))
+            }
+            Some(_) => Err(invalid(variable, SECRET)),
+        };
+        let webhook_secret = secret(Variable::WebhookSecret)?;
+
+        const CALLBACK: &str = "the absolute https URL PalPluss posts results to (http on loopback only with a loopback PALPLUSS_BASE_URL), or empty with WEBHOOK_SECRET set";
+        let callback_url = match (get(Variable::CallbackUrl), &webhook_secret) {
+            (None, None) => return Err(missing(Variable::CallbackUrl, CALLBACK)),
+            (None, Some(_)) => None,
+            (Some(url), _) => {
+                // A loopback http callback is allowed only while talking to a local simulator:
+                // PalPluss itself could never reach it.
+                let ok =
+                    crate::stk::validate_callback_url(&url).is_ok() || (base_is_loopback && is_loopback_http(&url));
+                if !ok {
+                    return Err(invalid(Variable::CallbackUrl, CALLBACK));
+                }
+                Some(url)
+            }
+        };
+
+        const MERCHANT_URL: &str =
+            "the https URL of your backend's event endpoint (http only on 127.0.0.1 or localhost)";
+        let merchant_url = get(Variable::MerchantWebhookUrl);
+        if let Some(url) = &merchant_url {
+            if !(is_plain_https_url(url) || is_loopback_http(url)) {
+                return Err(invalid(Variable::MerchantWebhookUrl, MERCHANT_URL));
+            }
         }
+        let merchant_secret = secret(Variable::MerchantWebhookSecret)?;
+        let merchant = match (merchant_url, merchant_secret) {
+            (Some(url), Some(secret)) => Some(MerchantWebhook { url, secret }),
+            (Some(_), None) => return Err(missing(Variable::MerchantWebhookSecret, SECRET)),
+            (None, _) => None,
+        };
+
+        const RATE: &str = "a whole number of calls from 1 to 10000";
+        let upstream_rate_per_minute = match get(Variable::UpstreamRatePerMinute) {
+            None => DEFAULT_UPSTREAM_RATE_PER_MINUTE,
+            Some(text) => parse_whole(&text, 10_000)
+                .filter(|n| *n >= 1)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or(invalid(Variable::UpstreamRatePerMinute, RATE))?,
+        };
+        const DAYS: &str = "a whole number of days from 1 to 365";
+        let retention_days = match get(Variable::RetentionDays) {
+            None => DEFAULT_RETENTION_DAYS,
+            Some(text) => parse_whole(&text, 365)
+                .filter(|n| *n >= 1)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or(invalid(Variable::RetentionDays, DAYS))?,
+        };
 
         const ORIGINS: &str = "a comma-separated list of exact origins such as https://shop.example";
         let allowed_origins = match get(Variable::AllowedOrigins) {
@@ -223,10 +303,17 @@ impl Config {
         };
 
         let encoded = base64([api_key.as_str(), ":"].concat().as_bytes());
+        let mut secrets = vec![api_key, encoded];
+        secrets.extend(webhook_secret.iter().cloned());
+        secrets.extend(merchant.iter().map(|m| m.secret.clone()));
         Ok(Config {
-            secrets: [api_key, encoded],
+            secrets,
             base_url,
             callback_url,
+            webhook_secret,
+            merchant,
+            upstream_rate_per_minute,
+            retention_days,
             allowed_origins,
             channel_id,
             credential_id,
@@ -237,10 +324,79 @@ impl Config {
 
     /// Which variables are set, for `/health`: `(name, set, required)`, never a value.
     pub fn presence(lookup: impl Fn(&str) -> Option<String>) -> Vec<(&'static str, bool, bool)> {
+        let set = |v: Variable| lookup(v.name()).is_some_and(|s| !s.trim().is_empty());
+        let webhook = set(Variable::WebhookSecret);
         Variable::ALL
             .iter()
-            .map(|v| (v.name(), lookup(v.name()).is_some_and(|s| !s.trim().is_empty()), v.required()))
+            .map(|&v| (v.name(), set(v), v.required() && !(v == Variable::CallbackUrl && webhook)))
             .collect()
+    }
+
+    /// `{base}/transactions/{id}`, PalPluss's status endpoint (the id is percent-encoded).
+    pub fn transaction_url(&self, transaction_id: &str) -> String {
+        [self.base_url.as_str(), "/transactions/", &percent_encode(transaction_id)].concat()
+    }
+
+    /// The callback PalPluss posts to: `CALLBACK_URL` when set, else
+    /// `{origin}/webhooks/palpluss/{WEBHOOK_SECRET}` on the host the request came to (https, or
+    /// http on loopback only).
+    ///
+    /// ```
+    /// use palpluss_stk::proxy::Config;
+    ///
+    /// let config = Config::from_lookup(|name| match name {
+    ///     "PALPLUSS_API_KEY" => Some("pk_test_1".into()),
+    ///     "WEBHOOK_SECRET" => Some("whk_0123456789abcdef".into()),
+    ///     _ => None,
+    /// })?;
+    /// assert_eq!(
+    ///     config.callback_url("https://pay.shop.example/payments/stk").as_deref(),
+    ///     Some("https://pay.shop.example/webhooks/palpluss/whk_0123456789abcdef"),
+    /// );
+    /// assert_eq!(
+    ///     config.callback_url("http://shop.example/payments/stk").as_deref(),
+    ///     Some("https://shop.example/webhooks/palpluss/whk_0123456789abcdef"),
+    /// );
+    /// assert_eq!(
+    ///     config.callback_url("http://127.0.0.1:8787/payments/stk").as_deref(),
+    ///     Some("http://127.0.0.1:8787/webhooks/palpluss/whk_0123456789abcdef"),
+    /// );
+    /// # Ok::<(), palpluss_stk::proxy::ConfigError>(())
+    /// ```
+    pub fn callback_url(&self, request_url: &str) -> Option<String> {
+        if let Some(url) = &self.callback_url {
+            return Some(url.clone());
+        }
+        let secret = self.webhook_secret.as_deref()?;
+        let (scheme, rest) = request_url.split_once("://")?;
+        let host = rest.split(['/', '?', '#']).next().filter(|h| !h.is_empty() && !h.contains('@'))?;
+        let loopback = is_loopback_http(&["http://", host].concat());
+        let scheme = if scheme.eq_ignore_ascii_case("http") && loopback { "http" } else { "https" };
+        Some([scheme, "://", host, WEBHOOK_PATH_PREFIX, secret].concat())
+    }
+
+    /// Whether a webhook path's last segment is `WEBHOOK_SECRET` (compared in constant time).
+    /// Always `false` when no secret is configured.
+    pub fn webhook_secret_matches(&self, candidate: &str) -> bool {
+        self.webhook_secret.as_deref().is_some_and(|secret| {
+            secret.len() == candidate.len()
+                && secret.bytes().zip(candidate.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        })
+    }
+
+    /// Where signed payment events go, if anywhere.
+    pub fn merchant_webhook(&self) -> Option<&MerchantWebhook> {
+        self.merchant.as_ref()
+    }
+
+    /// The most calls with the key in any 60 s (`UPSTREAM_RATE_PER_MINUTE`).
+    pub fn upstream_rate_per_minute(&self) -> u32 {
+        self.upstream_rate_per_minute
+    }
+
+    /// How long records are kept, in milliseconds (`RETENTION_DAYS`).
+    pub fn retention_ms(&self) -> u64 {
+        u64::from(self.retention_days) * 86_400_000
     }
 
     /// `{base}/payments/stk`.
@@ -250,7 +406,7 @@ impl Config {
 
     /// The `Authorization` header PalPluss expects: `Basic base64(key + ":")`.
     pub fn authorization(&self) -> String {
-        ["Basic ", self.secrets[1].as_str()].concat()
+        ["Basic ", self.secrets.get(1).map_or("", String::as_str)].concat()
     }
 
     /// Every form of the key that must never leave the proxy: the key, and its Basic encoding.
@@ -273,8 +429,9 @@ impl Config {
         self.upstream_timeout_ms
     }
 
-    /// The JSON body sent to PalPluss: the validated checkout plus the server-side fields.
-    pub fn upstream_body(&self, form: &CheckoutForm) -> String {
+    /// The JSON body sent to PalPluss: the validated checkout plus the server-side fields, with
+    /// `callback_url` from [`Config::callback_url`].
+    pub fn upstream_body(&self, form: &CheckoutForm, callback_url: &str) -> String {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Upstream<'a> {
@@ -288,12 +445,103 @@ impl Config {
         }
         let body = Upstream {
             form,
-            callback_url: &self.callback_url,
+            callback_url,
             channel_id: self.channel_id.as_deref(),
             credential_id: self.credential_id.as_deref(),
         };
         // Serialising strings and integers into a String cannot fail.
         serde_json::to_string(&body).unwrap_or_default()
+    }
+}
+
+/// Where signed payment events go (`MERCHANT_WEBHOOK_URL` and `MERCHANT_WEBHOOK_SECRET`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct MerchantWebhook {
+    /// The merchant's endpoint.
+    pub url: String,
+    /// The signing key.
+    pub secret: String,
+}
+
+impl fmt::Debug for MerchantWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MerchantWebhook").field("url", &self.url).field("secret", &"[redacted]").finish()
+    }
+}
+
+/// The webhook route's path before the secret.
+pub const WEBHOOK_PATH_PREFIX: &str = "/webhooks/palpluss/";
+/// The default of `UPSTREAM_RATE_PER_MINUTE` (PalPluss allows 60 requests a minute per key).
+pub const DEFAULT_UPSTREAM_RATE_PER_MINUTE: u32 = 60;
+/// The default of `RETENTION_DAYS`.
+pub const DEFAULT_RETENTION_DAYS: u32 = 7;
+
+/// Percent-encodes everything but unreserved characters (for an id in a URL path).
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(b"0123456789ABCDEF".get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
+            out.push(char::from(b"0123456789ABCDEF".get(usize::from(b & 15)).copied().unwrap_or(b'0')));
+        }
+    }
+    out
+}
+
+/// A payment id as the status routes accept it: 1 to 128 letters, digits, `-` or `_`. Anything
+/// else is answered like an unknown id.
+pub fn is_payment_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+}
+
+/// The first value of a query parameter in a URL, percent-decoded (`+` as a space); `None` when
+/// absent or not valid UTF-8 once decoded.
+///
+/// ```
+/// use palpluss_stk::proxy::query_param;
+///
+/// assert_eq!(query_param("https://x/p?a=1&token=ab%2Dc_d#f", "token").as_deref(), Some("ab-c_d"));
+/// assert_eq!(query_param("https://x/p?tokens=1", "token"), None);
+/// ```
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or("");
+    let raw = query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (key == name).then_some(value)
+    })?;
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = |at: usize| bytes.get(at).and_then(|c| (*c as char).to_digit(16));
+        match (b, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Masks the webhook secret in a path for logs: `/webhooks/palpluss/***`.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with(WEBHOOK_PATH_PREFIX) {
+        "/webhooks/palpluss/***"
+    } else {
+        path
     }
 }
 
@@ -447,4 +695,8 @@ pub mod codes {
     pub const UPSTREAM_UNAVAILABLE: &str = "UPSTREAM_UNAVAILABLE";
     /// 504: PalPluss did not answer in time.
     pub const UPSTREAM_TIMEOUT: &str = "UPSTREAM_TIMEOUT";
+    /// 429: the upstream budget (`UPSTREAM_RATE_PER_MINUTE`) has no call left for a push.
+    pub const BUSY: &str = "BUSY";
+    /// 404: no payment with that id and token (unknown id and wrong token look the same).
+    pub const PAYMENT_NOT_FOUND: &str = "PAYMENT_NOT_FOUND";
 }

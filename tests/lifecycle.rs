@@ -3,9 +3,9 @@
 #![cfg(not(target_arch = "wasm32"))] // uses native-only dev-dependencies
 
 use palpluss_stk::lifecycle::{
-    base64url, customer_message, iso8601, observation_from, poll_at, retry_delay, sign_event, status_token,
-    verify_webhook, CallKind, Change, EventType, MerchantEvent, Observation, Payment, UpstreamBudget, VerifyError,
-    WebhookDecision, WebhookError, WebhookHint, BUDGET_WINDOW_MS,
+    base64url, customer_message, expired, iso8601, next_wake, observation_from, poll_at, retry_delay, sign_event,
+    status_token, verify_webhook, CallKind, Change, EventType, MerchantEvent, Observation, Payment, UpstreamBudget,
+    VerifyError, WebhookDecision, WebhookError, WebhookHint, BUDGET_WINDOW_MS, DAY_MS,
 };
 use palpluss_stk::palpluss::TransactionStatus::{self, *};
 use proptest::prelude::*;
@@ -277,6 +277,18 @@ fn polls_start_at_15_s_then_every_10_s_until_5_minutes() {
     assert_eq!(poll_at(T0, Some(T0 + 17_000), false), Some(T0 + 27_000));
     // An early confirmation (a webhook at 2 s) does not bring the first poll forward.
     assert_eq!(poll_at(T0, Some(T0 + 2_000), false), Some(T0 + 15_000));
+}
+
+#[test]
+fn the_object_wakes_for_the_earliest_of_poll_retry_event_and_retention() {
+    let week = 7 * DAY_MS;
+    assert_eq!(next_wake(T0, None, false, None, None, week), Some(T0 + 15_000));
+    assert_eq!(next_wake(T0, Some(T0 + 300_000), false, None, None, week), Some(T0 + week), "polling over");
+    assert_eq!(next_wake(T0, None, false, Some(T0 + 3_000), None, week), Some(T0 + 3_000), "a deferred check");
+    assert_eq!(next_wake(T0, None, true, None, Some(T0 + 30_000), week), Some(T0 + 30_000), "an event retry");
+    assert_eq!(next_wake(T0, None, true, None, None, DAY_MS), Some(T0 + DAY_MS));
+    assert!(!expired(T0, DAY_MS, T0 + DAY_MS - 1));
+    assert!(expired(T0, DAY_MS, T0 + DAY_MS));
 }
 
 // ---- the upstream budget ----

@@ -67,6 +67,15 @@ fn malformed_values_name_the_variable_and_never_the_value() {
         ("UPSTREAM_TIMEOUT_MS", "99", Variable::UpstreamTimeoutMs),
         ("UPSTREAM_TIMEOUT_MS", "120001", Variable::UpstreamTimeoutMs),
         ("UPSTREAM_TIMEOUT_MS", "99999999999999999999999", Variable::UpstreamTimeoutMs),
+        ("WEBHOOK_SECRET", "short", Variable::WebhookSecret),
+        ("WEBHOOK_SECRET", "has/a/slash/in/it/0123", Variable::WebhookSecret),
+        ("MERCHANT_WEBHOOK_URL", "http://merchant.example/events", Variable::MerchantWebhookUrl),
+        ("MERCHANT_WEBHOOK_URL", "not a url", Variable::MerchantWebhookUrl),
+        ("UPSTREAM_RATE_PER_MINUTE", "-3", Variable::UpstreamRatePerMinute),
+        ("UPSTREAM_RATE_PER_MINUTE", "sixty", Variable::UpstreamRatePerMinute),
+        ("RETENTION_DAYS", "0", Variable::RetentionDays),
+        ("RETENTION_DAYS", "1.5", Variable::RetentionDays),
+        ("RETENTION_DAYS", "366", Variable::RetentionDays),
     ];
     for (name, value, variable) in cases {
         let err = config(&[(name, value)]).unwrap_err();
@@ -114,7 +123,7 @@ fn origins_match_exactly() {
 
 #[test]
 fn the_upstream_body_adds_the_server_fields() {
-    let plain = config(&[]).unwrap().upstream_body(&form());
+    let plain = config(&[]).unwrap().upstream_body(&form(), "https://shop.example/mpesa");
     assert_eq!(
         plain,
         r#"{"amount":10,"phone":"254712345678","accountReference":"A1","transactionDesc":"Tea","callbackUrl":"https://shop.example/mpesa"}"#
@@ -124,7 +133,7 @@ fn the_upstream_body_adds_the_server_fields() {
         ("PALPLUSS_CREDENTIAL_ID", "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"),
     ])
     .unwrap()
-    .upstream_body(&form());
+    .upstream_body(&form(), "https://shop.example/mpesa");
     let value: serde_json::Value = serde_json::from_str(&routed).unwrap();
     assert_eq!(value["channelId"], "3f2b9c1e-8d4a-4c6b-9e2f-1a2b3c4d5e6f");
     assert_eq!(value["credential_id"], "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d");
@@ -170,4 +179,78 @@ fn presence_never_reveals_values() {
     assert!(presence.contains(&("PALPLUSS_API_KEY", true, true)));
     assert!(presence.contains(&("ALLOWED_ORIGINS", false, false)));
     assert!(presence.contains(&("AMOUNT_MAX", true, false)));
+}
+
+const WEBHOOK_SECRET: &str = "whk_0123456789abcdef";
+
+#[test]
+fn the_callback_is_derived_from_the_host_when_only_the_webhook_secret_is_set() {
+    let derived = config(&[("CALLBACK_URL", ""), ("WEBHOOK_SECRET", WEBHOOK_SECRET)]).unwrap();
+    assert_eq!(
+        derived.callback_url("https://pay.shop.example/payments/stk?x=1").as_deref(),
+        Some("https://pay.shop.example/webhooks/palpluss/whk_0123456789abcdef")
+    );
+    assert_eq!(
+        derived.callback_url("http://localhost:8787/payments/stk").as_deref(),
+        Some("http://localhost:8787/webhooks/palpluss/whk_0123456789abcdef")
+    );
+    assert_eq!(derived.callback_url("http://evil@host/x"), None);
+    // A set CALLBACK_URL wins over the derived one.
+    let explicit = config(&[("WEBHOOK_SECRET", WEBHOOK_SECRET)]).unwrap();
+    assert_eq!(explicit.callback_url("https://pay.shop.example/x").as_deref(), Some("https://shop.example/mpesa"));
+    // Neither: the callback is missing.
+    assert_eq!(config(&[("CALLBACK_URL", "")]).unwrap_err().code(), "CONFIG_MISSING_CALLBACK_URL");
+}
+
+#[test]
+fn the_webhook_secret_is_compared_exactly_and_redacted_everywhere() {
+    let c = config(&[("WEBHOOK_SECRET", WEBHOOK_SECRET)]).unwrap();
+    assert!(c.webhook_secret_matches(WEBHOOK_SECRET));
+    for other in ["", "whk_0123456789abcdeF", "whk_0123456789abcde", "whk_0123456789abcdef0"] {
+        assert!(!c.webhook_secret_matches(other), "{other}");
+    }
+    assert!(!config(&[]).unwrap().webhook_secret_matches(""), "no secret, no webhook route");
+    assert!(c.secrets().contains(&WEBHOOK_SECRET.to_owned()));
+    assert!(!format!("{c:?}").contains(WEBHOOK_SECRET));
+    assert_eq!(proxy::loggable_path("/webhooks/palpluss/whk_0123456789abcdef"), "/webhooks/palpluss/***");
+    assert_eq!(proxy::loggable_path("/payments/stk"), "/payments/stk");
+}
+
+#[test]
+fn merchant_events_need_both_url_and_secret() {
+    let err = config(&[("MERCHANT_WEBHOOK_URL", "https://merchant.example/events")]).unwrap_err();
+    assert_eq!(err.code(), "CONFIG_MISSING_MERCHANT_WEBHOOK_SECRET");
+    let c = config(&[
+        ("MERCHANT_WEBHOOK_URL", "https://merchant.example/events"),
+        ("MERCHANT_WEBHOOK_SECRET", "msec_0123456789abcdef"),
+    ])
+    .unwrap();
+    let merchant = c.merchant_webhook().unwrap();
+    assert_eq!(merchant.url, "https://merchant.example/events");
+    assert!(c.secrets().contains(&"msec_0123456789abcdef".to_owned()));
+    assert!(!format!("{c:?}").contains("msec_0123456789abcdef"));
+    assert!(config(&[]).unwrap().merchant_webhook().is_none());
+}
+
+#[test]
+fn lifecycle_defaults_and_limits() {
+    let c = config(&[]).unwrap();
+    assert_eq!(c.upstream_rate_per_minute(), 60);
+    assert_eq!(c.retention_ms(), 7 * 86_400_000);
+    let c = config(&[("UPSTREAM_RATE_PER_MINUTE", "30"), ("RETENTION_DAYS", "1")]).unwrap();
+    assert_eq!((c.upstream_rate_per_minute(), c.retention_ms()), (30, 86_400_000));
+    assert_eq!(c.transaction_url("tx-1"), "https://api.palpluss.com/v1/transactions/tx-1");
+    assert_eq!(c.transaction_url("a/b?c"), "https://api.palpluss.com/v1/transactions/a%2Fb%3Fc");
+    assert!(proxy::is_payment_id("fa98a577-95ea-4a8f-8467-1fbe74f5d6f4"));
+    for bad in ["", "a/b", "a b", "é", &"x".repeat(129)] {
+        assert!(!proxy::is_payment_id(bad), "{bad}");
+    }
+}
+
+#[test]
+fn presence_knows_the_callback_is_optional_with_a_webhook_secret() {
+    let map = vars(&[("CALLBACK_URL", ""), ("WEBHOOK_SECRET", WEBHOOK_SECRET)]);
+    let presence = Config::presence(|name| map.get(name).cloned());
+    assert!(presence.contains(&("CALLBACK_URL", false, false)));
+    assert!(presence.contains(&("WEBHOOK_SECRET", true, false)));
 }

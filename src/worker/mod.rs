@@ -1,36 +1,44 @@
-//! The Cloudflare Worker (wasm32 with the `worker` feature): routing, CORS and forwarding.
+//! The Cloudflare Worker (wasm32 with the `worker` feature): routing, CORS, forwarding and the
+//! payment lifecycle's Durable Objects.
 //!
-//! Every decision lives in [`crate::proxy`] and [`crate::stk`]; this module only moves bytes
-//! between them and the Workers runtime. Routes:
-//! - `POST /payments/stk`: validate the checkout, add the server fields, forward to PalPluss;
+//! Every decision lives in [`crate::proxy`], [`crate::stk`] and [`crate::lifecycle`]; this module
+//! only moves bytes between them and the Workers runtime. Routes:
+//! - `POST /payments/stk`: validate the checkout, add the server fields, forward to PalPluss
+//!   within the upstream budget, record the payment, answer with `statusUrl` and `statusToken`;
+//! - `GET /payments/{id}` and `GET /payments/{id}/events` (SSE): the payment's status, for the
+//!   holder of its token;
+//! - `POST /webhooks/palpluss/{WEBHOOK_SECRET}`: PalPluss's webhook, a hint to confirm;
 //! - `OPTIONS` on a route: CORS preflight, for `ALLOWED_ORIGINS` only;
 //! - `GET /health`: whether the configuration is complete, never a value.
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Duration;
 
-use ::worker::{
-    console_log, event, AbortController, ByteStream, Context, Date, Delay, Env, Fetch, Headers, Method, Request,
-    RequestInit, Response,
-};
-use futures_util::future::{select, Either};
-use futures_util::StreamExt;
+use ::worker::{console_log, event, Context, Date, Env, Headers, Method, Request, Response};
 use serde_json::{json, Value};
 
+use crate::lifecycle::{status_token, Payment as Record, WebhookHint};
 use crate::palpluss::Envelope;
 use crate::proxy::{self, codes, mask_phone, Config, ConfigError, MAX_BODY_BYTES};
 use crate::stk::{CheckoutForm, ErrorCode, Field, FieldError, RawStkRequest};
 
-/// The most bytes read from a PalPluss answer (its envelopes are a few hundred bytes).
-const MAX_UPSTREAM_BYTES: usize = 256 * 1024;
+mod budget;
+mod payment;
+mod upstream;
+
+use upstream::{read_capped, Failure};
 
 thread_local! {
     /// The configuration, checked once per isolate (an isolate serves one deployment's env).
     static CONFIG: RefCell<Option<Result<Rc<Config>, ConfigError>>> = const { RefCell::new(None) };
 }
 
-fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
+/// The current time, unix milliseconds.
+pub(crate) fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
+
+pub(crate) fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
     CONFIG.with(|cell| {
         cell.borrow_mut().get_or_insert_with(|| Config::from_lookup(|name| lookup(env, name)).map(Rc::new)).clone()
     })
@@ -46,10 +54,14 @@ enum Reply {
     Error { status: u16, code: String, message: String, details: Option<Value>, allow: Option<&'static str> },
     /// PalPluss's own answer, passed through (`respond` redacts it like every body).
     Upstream { status: u16, body: String, retry_after: Option<String> },
-    /// A successful preflight.
-    Preflight,
+    /// A successful preflight, with the route's methods.
+    Preflight { methods: &'static str },
     /// `/health`.
     Health { status: u16, body: Value },
+    /// The proxy's own success, `{ success: true, data, requestId }`.
+    Data { status: u16, data: Value },
+    /// A streamed answer (SSE) from a payment's object.
+    Stream(Response),
 }
 
 impl Reply {
@@ -59,8 +71,12 @@ impl Reply {
 
     fn status(&self) -> u16 {
         match self {
-            Reply::Error { status, .. } | Reply::Upstream { status, .. } | Reply::Health { status, .. } => *status,
-            Reply::Preflight => 204,
+            Reply::Error { status, .. }
+            | Reply::Upstream { status, .. }
+            | Reply::Health { status, .. }
+            | Reply::Data { status, .. } => *status,
+            Reply::Preflight { .. } => 204,
+            Reply::Stream(response) => response.status_code(),
         }
     }
 }
@@ -75,7 +91,7 @@ struct LogFacts {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> ::worker::Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<Response> {
     let started = Date::now().as_millis();
     let request_id = request_id();
     let method = req.method();
@@ -84,7 +100,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> ::worker::Result<Respon
     let mut facts = LogFacts::default();
     let config = config(&env);
 
-    let reply = route(req, &env, &config, origin.as_deref(), &mut facts).await;
+    let reply = route(req, &env, &ctx, &config, origin.as_deref(), &mut facts).await;
 
     let secrets = config.as_ref().map(|c| c.secrets()).ok();
     let cors_origin = match (&config, origin.as_deref()) {
@@ -109,7 +125,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> ::worker::Result<Respon
     line.insert("level".into(), json!(level));
     line.insert("requestId".into(), json!(request_id));
     line.insert("method".into(), json!(method.to_string()));
-    line.insert("path".into(), json!(truncate(&path, 200)));
+    line.insert("path".into(), json!(truncate(proxy::loggable_path(&path), 200)));
     line.insert("status".into(), json!(status));
     line.insert("durationMs".into(), json!(Date::now().as_millis().saturating_sub(started)));
     let optional = [
@@ -134,31 +150,154 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> ::worker::Result<Respon
 async fn route(
     req: Request,
     env: &Env,
+    ctx: &Context,
     config: &Result<Rc<Config>, ConfigError>,
     origin: Option<&str>,
     facts: &mut LogFacts,
 ) -> Reply {
     let path = req.path();
-    match (path.as_str(), req.method()) {
-        ("/health", Method::Get | Method::Head) => health(env, config),
-        ("/health", Method::Options) | ("/payments/stk", Method::Options) => {
-            let Ok(config) = config else { return config_error(config) };
-            match origin {
-                Some(origin) if config.origin_allowed(origin) => Reply::Preflight,
-                _ => Reply::error(403, codes::ORIGIN_NOT_ALLOWED, "This origin may not call the payment proxy."),
-            }
-        }
-        ("/health", _) => method_not_allowed("GET, HEAD, OPTIONS"),
-        ("/payments/stk", Method::Post) => {
-            let Ok(config) = config else { return config_error(config) };
+    let method = req.method();
+    let route = Route::of(&path);
+    if let (Route::NotFound, _) | (Route::Webhook(_), Method::Options) = (&route, &method) {
+        return not_found();
+    }
+    if method == Method::Options {
+        let Ok(config) = config else { return config_error(config) };
+        return match origin {
+            Some(origin) if config.origin_allowed(origin) => Reply::Preflight { methods: route.methods() },
+            _ => Reply::error(403, codes::ORIGIN_NOT_ALLOWED, "This origin may not call the payment proxy."),
+        };
+    }
+    if route == Route::Health {
+        return match method {
+            Method::Get | Method::Head => health(env, config),
+            _ => method_not_allowed(route.methods()),
+        };
+    }
+    let Ok(config) = config else { return config_error(config) };
+    match (route, method) {
+        (Route::Push, Method::Post) => {
             if origin.is_some_and(|o| !config.origin_allowed(o)) {
                 return Reply::error(403, codes::ORIGIN_NOT_ALLOWED, "This origin may not call the payment proxy.");
             }
-            stk_push(req, config, facts).await
+            stk_push(req, env, config, facts).await
         }
-        ("/payments/stk", _) => method_not_allowed("POST, OPTIONS"),
-        _ => Reply::error(404, codes::NOT_FOUND, "No such route. The payment proxy serves POST /payments/stk."),
+        (Route::Webhook(secret), Method::Post) if config.webhook_secret_matches(secret) => webhook(req, env, ctx).await,
+        // Any other secret, or none configured: the route does not exist.
+        (Route::Webhook(secret), _) if !config.webhook_secret_matches(secret) => not_found(),
+        (Route::Status(id), Method::Get | Method::Head) => status(&req, env, id, false).await,
+        (Route::Events(id), Method::Get) => status(&req, env, id, true).await,
+        (route, _) => method_not_allowed(route.methods()),
     }
+}
+
+/// The routes, by path.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route<'a> {
+    Health,
+    Push,
+    Status(&'a str),
+    Events(&'a str),
+    Webhook(&'a str),
+    NotFound,
+}
+
+impl<'a> Route<'a> {
+    fn of(path: &'a str) -> Route<'a> {
+        if let Some(secret) = path.strip_prefix(proxy::WEBHOOK_PATH_PREFIX) {
+            return Route::Webhook(secret);
+        }
+        match path {
+            "/health" => Route::Health,
+            "/payments/stk" => Route::Push,
+            _ => match path.strip_prefix("/payments/") {
+                Some(rest) => match rest.strip_suffix("/events") {
+                    Some(id) => Route::Events(id),
+                    None if !rest.contains('/') => Route::Status(rest),
+                    None => Route::NotFound,
+                },
+                None => Route::NotFound,
+            },
+        }
+    }
+
+    fn methods(self) -> &'static str {
+        match self {
+            Route::Health => "GET, HEAD, OPTIONS",
+            Route::Push => "POST, OPTIONS",
+            Route::Status(_) => "GET, HEAD, OPTIONS",
+            Route::Events(_) => "GET, OPTIONS",
+            Route::Webhook(_) => "POST",
+            Route::NotFound => "",
+        }
+    }
+}
+
+fn not_found() -> Reply {
+    Reply::error(404, codes::NOT_FOUND, "No such route. The payment proxy serves POST /payments/stk.")
+}
+
+fn payment_not_found() -> Reply {
+    Reply::error(404, codes::PAYMENT_NOT_FOUND, "No payment with this id and token.")
+}
+
+/// `GET /payments/{id}` and its event stream: the token from `Authorization: Bearer` or `?token=`.
+async fn status(req: &Request, env: &Env, id: &str, stream: bool) -> Reply {
+    let bearer = req
+        .headers()
+        .get("Authorization")
+        .ok()
+        .flatten()
+        .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_owned()));
+    let query = proxy::query_param(&req.inner().url(), "token");
+    let Some(token) = bearer.or(query).filter(|t| !t.is_empty() && t.len() <= 256) else { return payment_not_found() };
+    if !proxy::is_payment_id(id) {
+        return payment_not_found();
+    }
+    let body = json!({ "token": token }).to_string();
+    let Ok(mut response) = payment::call(env, id, if stream { "/events" } else { "/status" }, body).await else {
+        return Reply::error(
+            503,
+            codes::UPSTREAM_UNAVAILABLE,
+            "The payment status is not available right now. Please try again.",
+        );
+    };
+    match (response.status_code(), stream) {
+        (200, true) => Reply::Stream(response),
+        (200, false) => match response.bytes().await.ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()) {
+            Some(data) => Reply::Data { status: 200, data },
+            None => payment_not_found(),
+        },
+        _ => payment_not_found(),
+    }
+}
+
+/// PalPluss's webhook: answered at once; the payment's object then confirms with PalPluss.
+async fn webhook(mut req: Request, env: &Env, ctx: &Context) -> Reply {
+    let body = match read_capped(req.stream(), crate::lifecycle::MAX_WEBHOOK_BYTES).await {
+        Ok(Some(body)) => body,
+        Ok(None) => return Reply::error(400, codes::BODY_TOO_LARGE, "The webhook body is larger than 64 KiB."),
+        Err(_) => return Reply::error(400, codes::INVALID_JSON, "The webhook body could not be read."),
+    };
+    let hint = match WebhookHint::parse(&body) {
+        Ok(hint) => hint,
+        Err(e) => return Reply::error(400, e.code(), e.message()),
+    };
+    if proxy::is_payment_id(&hint.transaction_id) {
+        let wire = payment::HintWire {
+            transaction_id: hint.transaction_id.clone(),
+            status: hint.status,
+            mpesa_receipt: hint.mpesa_receipt,
+        };
+        let env = env.clone();
+        let id = hint.transaction_id;
+        ctx.wait_until(async move {
+            if let Ok(body) = serde_json::to_string(&wire) {
+                let _ = payment::call(&env, &id, "/hint", body).await;
+            }
+        });
+    }
+    Reply::Data { status: 200, data: json!({ "received": true }) }
 }
 
 fn config_error(config: &Result<Rc<Config>, ConfigError>) -> Reply {
@@ -197,7 +336,8 @@ fn health(env: &Env, config: &Result<Rc<Config>, ConfigError>) -> Reply {
     Reply::Health { status: if config.is_ok() { 200 } else { 503 }, body }
 }
 
-async fn stk_push(mut req: Request, config: &Config, facts: &mut LogFacts) -> Reply {
+async fn stk_push(mut req: Request, env: &Env, config: &Config, facts: &mut LogFacts) -> Reply {
+    let request_url = req.inner().url();
     let content_type = req.headers().get("Content-Type").ok().flatten().unwrap_or_default();
     if !proxy::is_json_content_type(&content_type) {
         return Reply::error(415, codes::UNSUPPORTED_MEDIA_TYPE, "Send the payment details as application/json.");
@@ -232,11 +372,57 @@ async fn stk_push(mut req: Request, config: &Config, facts: &mut LogFacts) -> Re
     };
     facts.phone = Some(form.phone().as_str().to_owned());
     facts.amount = Some(form.amount());
+    let Some(callback_url) = config.callback_url(&request_url) else {
+        return Reply::error(
+            500,
+            "CONFIG_MISSING_CALLBACK_URL",
+            "The proxy is misconfigured. CALLBACK_URL is not set.",
+        );
+    };
+
+    // Pushes come first in the budget, but the budget is never exceeded.
+    if let Err(wait_ms) = budget::take(env, true).await {
+        let seconds = wait_ms.div_ceil(1000).max(1);
+        return Reply::Error {
+            status: 429,
+            code: codes::BUSY.to_owned(),
+            message: "Payments are busy right now. Please try again in a moment.".to_owned(),
+            details: Some(json!({ "retryAfterSeconds": seconds })),
+            allow: None,
+        };
+    }
 
     let started = Date::now().as_millis();
-    let reply = forward(config, &config.upstream_body(&form), facts).await;
+    let reply = forward(env, config, &config.upstream_body(&form, &callback_url), facts).await;
     facts.upstream_ms = Some(Date::now().as_millis().saturating_sub(started));
-    reply
+    match reply {
+        Reply::Upstream { status, body, retry_after } if (200..300).contains(&status) => {
+            Reply::Upstream { status, body: record_payment(env, &form, body).await, retry_after }
+        }
+        other => other,
+    }
+}
+
+/// Records an accepted push in its payment object and adds `statusUrl` and `statusToken` to
+/// PalPluss's `data`. When the record cannot be stored, PalPluss's answer goes back unchanged:
+/// the push happened, and the customer must hear so.
+async fn record_payment(env: &Env, form: &CheckoutForm, body: String) -> String {
+    let Ok(mut answer) = serde_json::from_str::<Value>(&body) else { return body };
+    let Some(id) = answer.pointer("/data/transactionId").and_then(Value::as_str).map(str::to_owned) else {
+        return body;
+    };
+    let (true, Some(random)) = (proxy::is_payment_id(&id), upstream::random_bytes()) else { return body };
+    let token = status_token(random);
+    let record = Record::new(&id, form.amount(), form.phone().as_str(), form.account_reference(), &token, now_ms());
+    if payment::init(env, &record).await.is_err() {
+        console_log!("{}", json!({ "level": "error", "message": "payment record not stored", "id": id }));
+        return body;
+    }
+    if let Some(data) = answer.get_mut("data").and_then(Value::as_object_mut) {
+        data.insert("statusUrl".into(), json!(["/payments/", &id].concat()));
+        data.insert("statusToken".into(), json!(token));
+    }
+    serde_json::to_string(&answer).unwrap_or(body)
 }
 
 fn too_large() -> Reply {
@@ -253,65 +439,24 @@ fn validation_failed(errors: Vec<FieldError>) -> Reply {
     }
 }
 
-/// Reads at most `cap` bytes of a body; `Ok(None)` when there are more. A body that was never
-/// sent reads as empty.
-async fn read_capped(stream: ::worker::Result<ByteStream>, cap: usize) -> ::worker::Result<Option<Vec<u8>>> {
-    let mut body = Vec::new();
-    let Ok(mut stream) = stream else { return Ok(Some(body)) };
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        if body.len() + chunk.len() > cap {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body))
-}
-
 /// Sends the STK push once (never retried: a retry could charge the customer twice) and passes
 /// PalPluss's answer back, within the configured timeout.
-async fn forward(config: &Config, body: &str, facts: &mut LogFacts) -> Reply {
-    let headers = Headers::new();
-    let _ = headers.set("Authorization", &config.authorization());
-    let _ = headers.set("Content-Type", "application/json");
-    let _ = headers.set("Accept", "application/json");
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers).with_body(Some(body.into()));
-    let Ok(request) = Request::new_with_init(&config.stk_url(), &init) else {
-        return Reply::error(500, "CONFIG_INVALID_PALPLUSS_BASE_URL", "The proxy is misconfigured.");
-    };
-
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let exchange = async {
-        let fetch = Fetch::Request(request);
-        let mut response = fetch.send_with_signal(&signal).await?;
-        let status = response.status_code();
-        let retry_after = response.headers().get("Retry-After").ok().flatten();
-        let declared =
-            response.headers().get("Content-Length").ok().flatten().and_then(|l| l.trim().parse::<usize>().ok());
-        let bytes = match declared {
-            Some(len) if len <= MAX_UPSTREAM_BYTES => response.bytes().await.map(Some)?,
-            _ => read_capped(response.stream(), MAX_UPSTREAM_BYTES).await?,
-        };
-        Ok::<_, ::worker::Error>((status, retry_after, bytes))
-    };
-    let deadline = Delay::from(Duration::from_millis(u64::from(config.upstream_timeout_ms())));
-    futures_util::pin_mut!(exchange);
-    let outcome = match select(exchange, deadline).await {
-        Either::Left((outcome, _)) => outcome,
-        Either::Right(((), _)) => {
-            controller.abort();
-            return Reply::error(
-                504,
-                codes::UPSTREAM_TIMEOUT,
-                "PalPluss did not answer in time. The payment may still go through: check your phone before trying again.",
-            );
+async fn forward(env: &Env, config: &Config, body: &str, facts: &mut LogFacts) -> Reply {
+    let headers = upstream::palpluss_headers(&config.authorization(), true);
+    let answer =
+        upstream::call(Method::Post, &config.stk_url(), headers, Some(body.to_owned()), config.upstream_timeout_ms())
+            .await;
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(Failure::BadUrl) => {
+            return Reply::error(500, "CONFIG_INVALID_PALPLUSS_BASE_URL", "The proxy is misconfigured.")
         }
-    };
-    let (status, retry_after_header, bytes) = match outcome {
-        Ok(parts) => parts,
-        Err(_) => {
+        Err(Failure::Timeout) => return Reply::error(
+            504,
+            codes::UPSTREAM_TIMEOUT,
+            "PalPluss did not answer in time. The payment may still go through: check your phone before trying again.",
+        ),
+        Err(Failure::Unreachable) => {
             return Reply::error(
                 502,
                 codes::UPSTREAM_UNAVAILABLE,
@@ -319,8 +464,9 @@ async fn forward(config: &Config, body: &str, facts: &mut LogFacts) -> Reply {
             )
         }
     };
-    facts.upstream_status = Some(status);
-    let Some(bytes) = bytes else {
+    facts.upstream_status = Some(answer.status);
+    budget::observe(env, answer.ratelimit_remaining, answer.reset_seconds(), answer.key_rate_limited()).await;
+    let Some(bytes) = answer.body else {
         return Reply::error(502, codes::UPSTREAM_UNAVAILABLE, "PalPluss answered with an oversized response.");
     };
     // Only the shape matters here: the body itself is passed on as it came.
@@ -332,9 +478,9 @@ async fn forward(config: &Config, body: &str, facts: &mut LogFacts) -> Reply {
         );
     }
     let text = String::from_utf8_lossy(&bytes);
-    let retry_after = (status == 429).then(|| proxy::retry_after(retry_after_header.as_deref(), &bytes));
+    let retry_after = (answer.status == 429).then(|| proxy::retry_after(answer.retry_after.as_deref(), &bytes));
     // Redacted with everything else in `respond`.
-    Reply::Upstream { status, body: text.into_owned(), retry_after }
+    Reply::Upstream { status: answer.status, body: text.into_owned(), retry_after }
 }
 
 fn respond(
@@ -354,19 +500,28 @@ fn respond(
     headers.set("Vary", "Origin")?;
     let status = reply.status();
     let body = match reply {
-        Reply::Preflight => {
-            headers.set("Access-Control-Allow-Methods", "POST, OPTIONS")?;
-            headers.set("Access-Control-Allow-Headers", "Content-Type")?;
+        Reply::Preflight { methods } => {
+            headers.set("Access-Control-Allow-Methods", methods)?;
+            headers.set("Access-Control-Allow-Headers", "Content-Type, Authorization")?;
             headers.set("Access-Control-Max-Age", "600")?;
             return Ok(Response::empty()?.with_status(204).with_headers(headers));
+        }
+        Reply::Stream(response) => {
+            headers.set("Content-Type", "text/event-stream; charset=utf-8")?;
+            return Ok(response.with_headers(headers));
         }
         Reply::Error { code, message, details, allow, .. } => {
             if let Some(allow) = allow {
                 headers.set("Allow", allow)?;
             }
+            // The proxy's own 429s say when to come back, in the header as in the body.
+            if let Some(seconds) = details.as_ref().and_then(|d| d.get("retryAfterSeconds")).and_then(Value::as_u64) {
+                headers.set("Retry-After", &seconds.to_string())?;
+            }
             let envelope = Envelope::error(&code, &message, details, request_id);
             serde_json::to_string(&envelope).unwrap_or_default()
         }
+        Reply::Data { data, .. } => json!({ "success": true, "data": data, "requestId": request_id }).to_string(),
         Reply::Upstream { body, retry_after, .. } => {
             if let Some(seconds) = retry_after {
                 headers.set("Retry-After", &seconds)?;
@@ -384,22 +539,14 @@ fn respond(
 }
 
 fn request_id() -> String {
-    let mut bytes = [0u8; 16];
-    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into()).ok();
-    let filled = crypto.and_then(|crypto| {
-        let array = js_sys::Uint8Array::new_with_length(16);
-        let get_random = js_sys::Reflect::get(&crypto, &"getRandomValues".into()).ok()?;
-        let get_random: js_sys::Function = wasm_bindgen::JsCast::dyn_into(get_random).ok()?;
-        get_random.call1(&crypto, &array).ok()?;
-        array.copy_to(&mut bytes);
-        Some(())
-    });
-    if filled.is_none() {
-        // Unreachable on Workers (crypto is always there); a time-based id beats no id.
+    // Unreachable on Workers (crypto is always there); a time-based id beats no id.
+    let bytes = upstream::random_bytes().unwrap_or_else(|| {
+        let mut bytes = [0u8; 16];
         for (slot, b) in bytes.iter_mut().zip(Date::now().as_millis().to_be_bytes()) {
             *slot = b;
         }
-    }
+        bytes
+    });
     proxy::uuid_v4(bytes)
 }
 

@@ -173,7 +173,8 @@ describe("CORS", () => {
 
 describe("the proxy's own errors", () => {
   test("404 for an unknown route", async () => {
-    envelopeOf(await w.call("/payments/b2c", { method: "POST" }), 404, "NOT_FOUND");
+    envelopeOf(await w.call("/payments/b2c/refunds", { method: "POST" }), 404, "NOT_FOUND");
+    envelopeOf(await w.call("/transactions", { method: "POST" }), 404, "NOT_FOUND");
     envelopeOf(await w.call("/"), 404, "NOT_FOUND");
   });
 
@@ -252,12 +253,19 @@ describe("upstream answers", () => {
   });
 
   test("429 keeps its status and gains Retry-After: from the header, from details, or a default", async () => {
-    w.upstream.handler = answer(429, error("RATE_LIMIT_EXCEEDED"), { "retry-after": "30" });
-    let r = await w.post(CHECKOUT);
+    // The key's own limit: passed on, and then the Worker itself stops calling until it resets.
+    const limited = await worker();
+    limited.upstream.handler = answer(429, error("RATE_LIMIT_EXCEEDED"), { "retry-after": "30" });
+    let r = await limited.post(CHECKOUT);
     assert.equal(r.status, 429);
     assert.equal(r.headers.get("retry-after"), "30");
     assert.match(r.headers.get("access-control-expose-headers"), /Retry-After/);
+    r = await limited.post(CHECKOUT);
+    envelopeOf(r, 429, "BUSY");
+    assert.ok(Number(r.headers.get("retry-after")) >= 1 && Number(r.headers.get("retry-after")) <= 30, r.headers.get("retry-after"));
+    assert.equal(limited.calls.length, 1, "no call while PalPluss's window has not reset");
 
+    // A per-phone ban is not the key's limit: the next push still goes out.
     w.upstream.handler = answer(429, error("STK_TEMP_BANNED", { retryAfterSeconds: 3599.5 }));
     r = await w.post(CHECKOUT);
     assert.equal(r.status, 429);

@@ -1,0 +1,439 @@
+//! The `Payment` Durable Object: one per transaction (named by PalPluss's transaction id). It
+//! stores the record, asks PalPluss when a webhook hints or the poll schedule says so, streams the
+//! status to browsers, and delivers the merchant's signed events. Every decision it executes comes
+//! from `crate::lifecycle`; here is only storage, scheduling and I/O.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use ::worker::{
+    console_log, durable_object, Delay, DurableObject, Env, Headers, Method, Request, RequestInit, Response,
+    ScheduledTime, State,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
+
+use crate::lifecycle::{
+    expired, next_wake, observation_from, poll_at, retry_delay, sign_event, EventType, MerchantEvent,
+    Payment as Record, WebhookDecision, WebhookHint, DAY_MS, SIGNATURE_HEADER,
+};
+use crate::palpluss::{Envelope, TransactionStatus};
+
+use super::{budget, config, now_ms, upstream};
+
+const KEY: &str = "p";
+/// An SSE stream lasts this long from opening.
+const STREAM_FOR_MS: u64 = 300_000;
+/// A comment line this often keeps proxies from closing an idle stream.
+const KEEP_ALIVE_MS: u64 = 15_000;
+/// How often an open stream looks for a change (the status shows within this of a confirmation).
+const STREAM_TICK_MS: u64 = 250;
+/// How long a merchant endpoint gets to answer.
+const MERCHANT_TIMEOUT_MS: u32 = 10_000;
+
+/// What is stored, in one key so that it lands in one write.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Stored {
+    payment: Record,
+    /// When PalPluss was last asked (poll or webhook).
+    last_poll: Option<u64>,
+    /// A confirmation the budget deferred, due then.
+    confirm_at: Option<u64>,
+    /// Signed events not yet delivered.
+    outbox: Vec<Outbox>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Outbox {
+    event: MerchantEvent,
+    attempts: u32,
+    next_at: u64,
+}
+
+#[derive(Default)]
+struct Shared {
+    stored: RefCell<Option<Stored>>,
+    loaded: Cell<bool>,
+    /// Bumped at every change a browser should see.
+    version: Cell<u64>,
+    confirming: Cell<bool>,
+    again: Cell<bool>,
+    delivering: Cell<bool>,
+}
+
+/// The Durable Object class (wrangler.toml `class_name = "Payment"`).
+#[durable_object(alarm)]
+pub struct Payment {
+    state: State,
+    env: Env,
+    shared: Rc<Shared>,
+}
+
+/// A webhook hint as the Worker hands it over.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HintWire {
+    pub transaction_id: String,
+    pub status: TransactionStatus,
+    pub mpesa_receipt: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenWire {
+    token: String,
+}
+
+impl DurableObject for Payment {
+    fn new(state: State, env: Env) -> Self {
+        Payment { state, env, shared: Rc::new(Shared::default()) }
+    }
+
+    async fn fetch(&self, mut req: Request) -> ::worker::Result<Response> {
+        self.load().await;
+        let body = req.bytes().await.unwrap_or_default();
+        match req.path().as_str() {
+            "/init" => {
+                let Ok(record) = serde_json::from_slice::<Record>(&body) else {
+                    return Response::error("bad record", 400);
+                };
+                if self.shared.stored.borrow().is_none() {
+                    *self.shared.stored.borrow_mut() =
+                        Some(Stored { payment: record, last_poll: None, confirm_at: None, outbox: Vec::new() });
+                    self.save().await;
+                    self.schedule().await;
+                }
+                Response::ok("stored")
+            }
+            "/status" => match self.view_for(&body) {
+                Some(view) => Response::from_json(&view),
+                None => Response::error("not found", 404),
+            },
+            "/events" => {
+                if self.view_for(&body).is_none() {
+                    return Response::error("not found", 404);
+                }
+                let headers = Headers::new();
+                headers.set("Content-Type", "text/event-stream; charset=utf-8")?;
+                headers.set("Cache-Control", "no-store")?;
+                Ok(Response::from_stream(status_stream(self.shared.clone(), now_ms()))?.with_headers(headers))
+            }
+            "/hint" => {
+                let Ok(wire) = serde_json::from_slice::<HintWire>(&body) else {
+                    return Response::error("bad hint", 400);
+                };
+                let hint = WebhookHint {
+                    transaction_id: wire.transaction_id,
+                    status: wire.status,
+                    mpesa_receipt: wire.mpesa_receipt,
+                };
+                let decision = {
+                    let mut stored = self.shared.stored.borrow_mut();
+                    stored.as_mut().map(|s| {
+                        let receipt_before = s.payment.mpesa_receipt.clone();
+                        let decision = s.payment.on_webhook(&hint);
+                        (decision, receipt_before != s.payment.mpesa_receipt)
+                    })
+                };
+                match decision {
+                    // A transaction this Worker did not create: acknowledged, nothing asked.
+                    None => Response::ok("unknown"),
+                    Some((decision, visible)) => {
+                        if visible {
+                            self.bump();
+                        }
+                        self.save().await;
+                        if decision == WebhookDecision::Confirm {
+                            self.confirm().await;
+                            Response::ok("confirmed")
+                        } else {
+                            Response::ok("ignored")
+                        }
+                    }
+                }
+            }
+            _ => Response::error("no such operation", 404),
+        }
+    }
+
+    async fn alarm(&self) -> ::worker::Result<Response> {
+        self.load().await;
+        let now = now_ms();
+        let retention = config(&self.env).map_or(7 * DAY_MS, |c| c.retention_ms());
+        let (expired, poll_due) = match &*self.shared.stored.borrow() {
+            None => (true, false),
+            Some(s) => (
+                expired(s.payment.pushed_at, retention, now),
+                poll_at(s.payment.pushed_at, s.last_poll, s.payment.settled()).is_some_and(|at| at <= now)
+                    || s.confirm_at.is_some_and(|at| at <= now),
+            ),
+        };
+        if expired {
+            // Retention: the record, its token hash and any undelivered event go.
+            *self.shared.stored.borrow_mut() = None;
+            let _ = self.state.storage().delete_all().await;
+            return Response::ok("deleted");
+        }
+        if poll_due {
+            self.confirm().await;
+        }
+        self.deliver().await;
+        self.schedule().await;
+        Response::ok("done")
+    }
+}
+
+impl Payment {
+    async fn load(&self) {
+        if self.shared.loaded.get() {
+            return;
+        }
+        // Stored as JSON text: one (de)serialiser for everything, not a second one for JS values.
+        let text: Option<String> = self.state.storage().get(KEY).await.ok().flatten();
+        let stored = text.and_then(|t| serde_json::from_str::<Stored>(&t).ok());
+        // Another request may have loaded (and changed) it meanwhile: memory is the truth then.
+        if !self.shared.loaded.get() {
+            *self.shared.stored.borrow_mut() = stored;
+            self.shared.loaded.set(true);
+        }
+    }
+
+    async fn save(&self) {
+        let snapshot = self.shared.stored.borrow().clone();
+        if let Some(text) = snapshot.and_then(|s| serde_json::to_string(&s).ok()) {
+            if self.state.storage().put_raw(KEY, JsValue::from_str(&text)).await.is_err() {
+                log("error", "payment record could not be stored", None);
+            }
+        }
+    }
+
+    fn bump(&self) {
+        self.shared.version.set(self.shared.version.get().wrapping_add(1));
+    }
+
+    /// The browser's view when the body's token is the payment's; `None` otherwise (unknown and
+    /// wrong look the same).
+    fn view_for(&self, body: &[u8]) -> Option<Value> {
+        let token = serde_json::from_slice::<TokenWire>(body).ok()?.token;
+        let stored = self.shared.stored.borrow();
+        let payment = &stored.as_ref()?.payment;
+        payment.token_matches(&token).then(|| payment.public_view())
+    }
+
+    /// The next wake-up: the next poll, a deferred confirmation, an event retry, or retention.
+    async fn schedule(&self) {
+        let retention = config(&self.env).map_or(7 * DAY_MS, |c| c.retention_ms());
+        let next = self.shared.stored.borrow().as_ref().map(|s| {
+            let events = s.outbox.iter().map(|o| o.next_at).min();
+            next_wake(s.payment.pushed_at, s.last_poll, s.payment.settled(), s.confirm_at, events, retention)
+        });
+        if let Some(Some(at)) = next {
+            let date = js_sys::Date::new(&JsValue::from_f64(at as f64));
+            if self.state.storage().set_alarm(ScheduledTime::new(date)).await.is_err() {
+                log("error", "alarm could not be set", None);
+            }
+        }
+    }
+
+    /// Asks PalPluss (once at a time; a hint that arrives meanwhile asks again after).
+    async fn confirm(&self) {
+        if self.shared.confirming.replace(true) {
+            self.shared.again.set(true);
+            return;
+        }
+        loop {
+            self.shared.again.set(false);
+            self.confirm_once().await;
+            let settled = self.shared.stored.borrow().as_ref().is_none_or(|s| s.payment.settled());
+            if !self.shared.again.get() || settled {
+                break;
+            }
+        }
+        self.shared.confirming.set(false);
+        self.deliver().await;
+        self.schedule().await;
+    }
+
+    async fn confirm_once(&self) {
+        let Ok(config) = config(&self.env) else { return };
+        let Some(id) = self.shared.stored.borrow().as_ref().map(|s| s.payment.transaction_id.clone()) else { return };
+        if let Err(wait_ms) = budget::take(&self.env, false).await {
+            let at = now_ms().saturating_add(wait_ms);
+            if let Some(s) = self.shared.stored.borrow_mut().as_mut() {
+                s.confirm_at = Some(at);
+            }
+            self.save().await;
+            return;
+        }
+        let headers = upstream::palpluss_headers(&config.authorization(), false);
+        let answer =
+            upstream::call(Method::Get, &config.transaction_url(&id), headers, None, config.upstream_timeout_ms())
+                .await;
+        let now = now_ms();
+        let observation = match &answer {
+            Ok(a) => {
+                budget::observe(&self.env, a.ratelimit_remaining, a.reset_seconds(), a.key_rate_limited()).await;
+                a.body
+                    .as_deref()
+                    .filter(|_| (200..300).contains(&a.status))
+                    .and_then(|b| serde_json::from_slice::<Envelope<Value>>(b).ok())
+                    .and_then(|e| e.into_result().ok())
+                    .and_then(|data| observation_from(&data))
+            }
+            Err(_) => None,
+        };
+        let merchant = config.merchant_webhook().is_some();
+        let changed = {
+            let mut stored = self.shared.stored.borrow_mut();
+            let Some(s) = stored.as_mut() else { return };
+            s.last_poll = Some(now);
+            s.confirm_at = None;
+            match &observation {
+                Some(seen) => {
+                    let change = s.payment.confirm(seen, now);
+                    if let (Some(kind), true) = (change.event, merchant) {
+                        let event = MerchantEvent::new(&s.payment, kind, now);
+                        s.outbox.push(Outbox { event, attempts: 0, next_at: now });
+                    }
+                    change.changed
+                }
+                None => false,
+            }
+        };
+        if observation.is_none() {
+            log("warn", "status check got no usable answer", Some(&id));
+        }
+        if changed {
+            self.bump();
+        }
+        self.save().await;
+    }
+
+    /// Delivers every due event once; failures are rescheduled by the retry schedule.
+    async fn deliver(&self) {
+        let Ok(config) = config(&self.env) else { return };
+        let Some(merchant) = config.merchant_webhook() else { return };
+        if self.shared.delivering.replace(true) {
+            return;
+        }
+        let now = now_ms();
+        let due: Vec<MerchantEvent> = self
+            .shared
+            .stored
+            .borrow()
+            .as_ref()
+            .map(|s| s.outbox.iter().filter(|o| o.next_at <= now).map(|o| o.event.clone()).collect())
+            .unwrap_or_default();
+        for event in due {
+            let body = event.body();
+            let headers = Headers::new();
+            let _ = headers.set("Content-Type", "application/json");
+            let _ = headers.set(SIGNATURE_HEADER, &sign_event(&merchant.secret, now_ms() / 1000, body.as_bytes()));
+            let delivered = upstream::call(Method::Post, &merchant.url, headers, Some(body), MERCHANT_TIMEOUT_MS)
+                .await
+                .is_ok_and(|a| (200..300).contains(&a.status));
+            let now = now_ms();
+            let mut stored = self.shared.stored.borrow_mut();
+            let Some(s) = stored.as_mut() else { break };
+            let Some(index) = s.outbox.iter().position(|o| o.event.id == event.id) else { continue };
+            let dropped = match s.outbox.get_mut(index) {
+                Some(_) if delivered => true,
+                Some(entry) => {
+                    entry.attempts += 1;
+                    match retry_delay(entry.attempts) {
+                        Some(delay_s) => {
+                            entry.next_at = now.saturating_add(delay_s * 1000);
+                            false
+                        }
+                        None => {
+                            log("error", "merchant event dropped after its last retry", Some(&event.id));
+                            true
+                        }
+                    }
+                }
+                None => false,
+            };
+            if dropped {
+                s.outbox.remove(index);
+            }
+            drop(stored);
+            log(if delivered { "info" } else { "warn" }, kind_text(event.kind, delivered), Some(&event.id));
+        }
+        self.shared.delivering.set(false);
+        self.save().await;
+    }
+}
+
+fn kind_text(kind: EventType, delivered: bool) -> &'static str {
+    match (kind, delivered) {
+        (_, true) => "merchant event delivered",
+        (_, false) => "merchant event not delivered, will retry",
+    }
+}
+
+fn log(level: &str, message: &str, id: Option<&str>) {
+    console_log!("{}", json!({ "level": level, "component": "payment", "message": message, "id": id }));
+}
+
+/// `event: status` at once and at every change, a comment every 15 s, closed after a final status
+/// or 5 minutes from opening.
+fn status_stream(
+    shared: Rc<Shared>,
+    opened_at: u64,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, ::worker::Error>> + 'static {
+    struct Progress {
+        shared: Rc<Shared>,
+        sent: Option<u64>,
+        last_write: u64,
+        done: bool,
+    }
+    let start = Progress { shared, sent: None, last_write: opened_at, done: false };
+    futures_util::stream::unfold(start, move |mut p| async move {
+        if p.done {
+            return None;
+        }
+        loop {
+            let now = now_ms();
+            let version = p.shared.version.get();
+            if p.sent != Some(version) {
+                let current =
+                    p.shared.stored.borrow().as_ref().map(|s| (s.payment.public_view(), s.payment.status.is_final()));
+                let (view, is_final) = current?;
+                p.sent = Some(version);
+                p.last_write = now;
+                p.done = is_final;
+                return Some((Ok(["event: status\ndata: ", &view.to_string(), "\n\n"].concat().into_bytes()), p));
+            }
+            if now.saturating_sub(opened_at) >= STREAM_FOR_MS {
+                return None;
+            }
+            if now.saturating_sub(p.last_write) >= KEEP_ALIVE_MS {
+                p.last_write = now;
+                return Some((Ok(b": keep-alive\n\n".to_vec()), p));
+            }
+            Delay::from(Duration::from_millis(STREAM_TICK_MS)).await;
+        }
+    })
+}
+
+/// Stores a new record in its object (the Worker calls this after PalPluss accepted a push).
+pub(crate) async fn init(env: &Env, record: &Record) -> ::worker::Result<()> {
+    let response = call(env, &record.transaction_id, "/init", serde_json::to_string(record)?).await?;
+    if response.status_code() == 200 {
+        Ok(())
+    } else {
+        Err(::worker::Error::RustError("payment record not stored".into()))
+    }
+}
+
+/// Sends one operation to a payment's object.
+pub(crate) async fn call(env: &Env, id: &str, path: &str, body: String) -> ::worker::Result<Response> {
+    let stub = env.durable_object("PAYMENTS")?.get_by_name(id)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let request = Request::new_with_init(&["https://payment", path].concat(), &init)?;
+    stub.fetch_with_request(request).await
+}

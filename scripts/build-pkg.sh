@@ -95,7 +95,8 @@ echo '{ "type": "module", "sideEffects": ["./index.js"] }' > pkg/workerd/package
 cp LICENSE-MIT LICENSE-APACHE CHANGELOG.md pkg/
 
 # ESM entry for Node: the web glue, instantiated synchronously from the file next to it, so that
-# `import { normalizePhone } from "palpluss-stk"` needs no init call.
+# `import { normalizePhone } from "palpluss-stk"` needs no init call. Node's entries also carry
+# verifyWebhook (sources/node/, node:crypto's HMAC), which the browser entries never load.
 cat > pkg/node/index.mjs <<'JS'
 import { readFileSync } from "node:fs";
 import { initSync } from "../web/palpluss_stk.js";
@@ -103,6 +104,17 @@ import { initSync } from "../web/palpluss_stk.js";
 initSync({ module: readFileSync(new URL("../web/palpluss_stk_bg.wasm", import.meta.url)) });
 
 export * from "../web/palpluss_stk.js";
+export { verifyWebhook, WebhookVerificationError } from "./webhook.cjs";
 JS
+cp src/node/webhook.cjs pkg/node/webhook.cjs
+cat > pkg/node/index.cjs <<'JS'
+"use strict";
+const core = require("./palpluss_stk.js");
+const webhook = require("./webhook.cjs");
+for (const name of Object.keys(core)) exports[name] = core[name];
+exports.verifyWebhook = webhook.verifyWebhook;
+exports.WebhookVerificationError = webhook.WebhookVerificationError;
+JS
+{ echo 'export * from "./palpluss_stk.js";'; cat src/node/webhook.d.ts; } > pkg/node/index.d.ts
 rm -f pkg/*/.gitignore pkg/checkout/*/.gitignore
 echo "$HASH" > "$STAMP"

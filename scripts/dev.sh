@@ -23,16 +23,23 @@ if grep -qs '^PALPLUSS_API_KEY=.' .dev.vars; then
   echo "[dev] .dev.vars has a PALPLUSS_API_KEY: the Worker talks to PalPluss (${PALPLUSS_BASE_URL:-https://api.palpluss.com/v1})"
   mode="PalPluss"
 else
-  # The simulator's key: a fixed test value, not a secret, so a plain --var is fine.
+  # The whole loop on loopback: the simulator posts its webhooks to the Worker's own webhook route
+  # (CALLBACK_URL left empty, so it is derived from WEBHOOK_SECRET and the Worker's host), and the
+  # Worker posts signed events to the simulator's merchant sink, which verifies them. The keys and
+  # secrets below are fixed test values for the simulator, not secrets, so plain --vars are fine.
   export SIM_API_KEY=sim_test_key
+  export SIM_MERCHANT_SECRET=msec_dev_simulator_0123456789
+  DEV_WEBHOOK_SECRET=whk_dev_simulator_0123456789
   node sim/palpluss-sim.mjs --host "$HOST" --port "$SIM_PORT" &
   pids+=($!)
   args+=(
     --var "PALPLUSS_API_KEY:$SIM_API_KEY"
     --var "PALPLUSS_BASE_URL:http://$HOST:$SIM_PORT/v1"
-    --var "CALLBACK_URL:http://$HOST:$SIM_PORT/dev/webhooks"
+    --var "WEBHOOK_SECRET:$DEV_WEBHOOK_SECRET"
+    --var "MERCHANT_WEBHOOK_URL:http://$HOST:$SIM_PORT/dev/merchant"
+    --var "MERCHANT_WEBHOOK_SECRET:$SIM_MERCHANT_SECRET"
   )
-  mode="the simulator (http://$HOST:$SIM_PORT, webhooks at http://$HOST:$SIM_PORT/dev/webhooks)"
+  mode="the simulator (http://$HOST:$SIM_PORT; its webhooks come back to the Worker, signed events go to http://$HOST:$SIM_PORT/dev/merchant)"
 fi
 # The demo checkout's origin may call the proxy (unless .dev.vars says otherwise).
 if ! grep -qs '^ALLOWED_ORIGINS=' .dev.vars; then
@@ -54,7 +61,9 @@ for _ in $(seq 1 240); do
 [dev] try it:
   curl -s http://$HOST:$DEV_PORT/payments/stk -H 'content-type: application/json' \\
     -d '{"amount": 100, "phone": "0712 345 678", "accountReference": "INV-1", "transactionDesc": "Test"}'
-[dev] test numbers: 0700 001 032 cancelled, 0700 000 429 banned (429), 0700 000 504 slow: see README.md
+[dev] the answer has statusUrl and statusToken: curl -s "http://$HOST:$DEV_PORT/payments/{id}?token={statusToken}"
+[dev] merchant events (verified signatures): curl -s http://$HOST:$SIM_PORT/dev/merchant
+[dev] test numbers: 0700 001 032 cancelled, 0700 000 003 no webhook, 0700 000 666 lying webhook, 0700 000 429 banned: see README.md
 [dev] Ctrl-C stops everything.
 
 MSG

@@ -7,10 +7,13 @@
 // PalPluss's envelopes, checks Basic auth against SIM_API_KEY (default "sim_test_key"), applies
 // PalPluss's own input rules, answers PENDING, and SIM_WEBHOOK_DELAY_MS later (default 3000) posts
 // a `transaction.updated` webhook to the callbackUrl. Outcomes are chosen by test phone numbers,
-// like card test numbers (see OUTCOMES). A webhook sink at {base}/dev/webhooks records what it is
-// sent, so `make dev` can point CALLBACK_URL at it.
+// like card test numbers (see OUTCOMES); how the webhook is delivered too (DELIVERIES: twice, never,
+// late, lying, or after PENDING -> PROCESSING -> final on GET). Like PalPluss, it allows
+// SIM_RATE_PER_MINUTE (default 60, 0 = no limit) requests a minute per key and says so in
+// x-ratelimit-* headers. Sinks: {base}/dev/webhooks records webhooks sent to it, {base}/dev/merchant
+// verifies the proxy's signed merchant events (SIM_MERCHANT_SECRET) and lists what arrived.
 import { createServer } from "node:http";
-import { randomUUID, randomInt } from "node:crypto";
+import { createHmac, randomUUID, randomInt, timingSafeEqual } from "node:crypto";
 import { fileURLToPath } from "node:url";
 
 /** Test numbers (normalised) and what the simulator does with them. Any other number succeeds. */
@@ -25,6 +28,20 @@ export const OUTCOMES = {
   "254700000500": { kind: "http", status: 500, code: "INTERNAL_ERROR", message: "Something went wrong on our side." },
   "254700000502": { kind: "html" },
   "254700000504": { kind: "slow" },
+};
+
+/**
+ * Test numbers that change how the result is delivered (the payment itself succeeds, except where
+ * said): `twice` sends the webhook twice; `none` sends no webhook (only GET knows); `late` sends it
+ * after SIM_LATE_WEBHOOK_MS (20 s); `lying` says SUCCESS with a receipt while GET says FAILED;
+ * `progress` shows PROCESSING on GET first, the final status one delay later, then the webhook.
+ */
+export const DELIVERIES = {
+  "254700000002": "twice",
+  "254700000003": "none",
+  "254700000020": "late",
+  "254700000666": "lying",
+  "254700000100": "progress",
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -73,13 +90,44 @@ export async function startSimulator({
   apiKey = process.env.SIM_API_KEY || "sim_test_key",
   webhookDelayMs = Number(process.env.SIM_WEBHOOK_DELAY_MS ?? 3000),
   slowMs = Number(process.env.SIM_SLOW_MS ?? 30000),
+  lateWebhookMs = Number(process.env.SIM_LATE_WEBHOOK_MS ?? 20000),
+  ratePerMinute = Number(process.env.SIM_RATE_PER_MINUTE ?? 60),
+  merchantSecret = process.env.SIM_MERCHANT_SECRET || "msec_dev_simulator_0123456789",
   log = () => {},
 } = {}) {
   const transactions = new Map();
   const webhooks = [];
   const requests = [];
+  /** Every webhook sent: { id, status, at }. */
+  const deliveries = [];
+  /** Signed events received at /dev/merchant: { verified, event, at }. */
+  const merchantEvents = [];
+  /** API calls in the last minute (for the rate limit), and how many were refused. */
+  const window = [];
+  const stats = { rateLimited: 0, apiCalls: 0, gets: 0 };
   const timers = new Set();
+  const later = (fn, ms) => {
+    const timer = setTimeout(() => { timers.delete(timer); fn(); }, ms);
+    timers.add(timer);
+  };
 
+  /** PalPluss's 60 requests a minute per key: null when allowed, else the 429 to send. */
+  const rateLimit = () => {
+    const now = Date.now();
+    while (window.length && window[0] <= now - 60_000) window.shift();
+    const headers = ratePerMinute > 0 ? {
+      "x-ratelimit-limit": String(ratePerMinute),
+      "x-ratelimit-remaining": String(Math.max(0, ratePerMinute - window.length - 1)),
+      "x-ratelimit-reset": String(window.length ? Math.ceil((window[0] + 60_000 - now) / 1000) : 60),
+    } : {};
+    if (ratePerMinute > 0 && window.length >= ratePerMinute) {
+      stats.rateLimited++;
+      return { refused: true, headers: { ...headers, "x-ratelimit-remaining": "0", "retry-after": headers["x-ratelimit-reset"] } };
+    }
+    window.push(now);
+    stats.apiCalls++;
+    return { refused: false, headers };
+  };
   const authorised = (header) => {
     const match = /^Basic ([^\s]+)$/.exec(header || "");
     if (!match) return "AUTH_HEADER_INVALID";
@@ -107,33 +155,71 @@ export async function startSimulator({
       req.on("error", reject);
     });
 
+  /** The final state of a transaction, as GET will show it. */
   function settle(tx, outcome) {
-    const now = new Date().toISOString();
     if (outcome) {
       Object.assign(tx, { status: outcome.status, result_code: outcome.resultCode, result_desc: outcome.resultDesc });
     } else {
       Object.assign(tx, { status: "SUCCESS", result_code: "0", result_desc: "The service request is processed successfully.", mpesa_receipt: receipt() });
     }
-    tx.updated_at = now;
+    tx.updated_at = new Date().toISOString();
+  }
+
+  /** Posts a webhook for the transaction as it stands (or with `claim` in place of its state). */
+  function notify(tx, claim = {}) {
+    const now = new Date().toISOString();
+    const status = claim.status ?? tx.status;
     const payload = {
       event: "transaction.updated",
-      event_type: outcome?.event ?? "transaction.success",
+      event_type: `transaction.${status === "SUCCESS" ? "success" : status.toLowerCase()}`,
       transaction: {
         id: tx.transaction_id, tenant_id: tx.tenant_id, type: "STK", status: tx.status, amount: tx.amount,
         currency: "KES", phone_number: tx.phone_number, external_reference: tx.external_reference,
         provider: "MPESA", provider_request_id: tx.provider_request_id, provider_checkout_id: tx.provider_checkout_id,
         result_code: tx.result_code, result_desc: tx.result_desc, mpesa_receipt: tx.mpesa_receipt ?? null,
-        created_at: tx.created_at, updated_at: now,
+        created_at: tx.created_at, updated_at: now, ...claim,
       },
     };
+    deliveries.push({ id: tx.transaction_id, status, at: Date.now() });
     fetch(tx.callback_url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) })
       .then((r) => log(`webhook ${payload.event_type} -> ${tx.callback_url}: ${r.status}`))
       .catch((e) => log(`webhook ${payload.event_type} -> ${tx.callback_url} failed: ${e.message}`));
   }
 
+  /** Plays out a transaction: its states on GET over time, and its webhooks. */
+  function playOut(tx, outcome, delivery) {
+    const result = outcome?.kind === "result" ? outcome : null;
+    switch (delivery) {
+      case "twice":
+        later(() => { settle(tx, result); notify(tx); later(() => notify(tx), 300); }, webhookDelayMs);
+        break;
+      case "none":
+        later(() => settle(tx, result), webhookDelayMs);
+        break;
+      case "late":
+        later(() => settle(tx, result), webhookDelayMs);
+        later(() => notify(tx), lateWebhookMs);
+        break;
+      case "lying":
+        later(() => {
+          settle(tx, { status: "FAILED", resultCode: "2001", resultDesc: "The initiator information is invalid." });
+          notify(tx, { status: "SUCCESS", result_code: "0", mpesa_receipt: receipt() });
+        }, webhookDelayMs);
+        break;
+      case "progress":
+        later(() => { tx.status = "PROCESSING"; tx.updated_at = new Date().toISOString(); }, webhookDelayMs);
+        later(() => { settle(tx, result); notify(tx); }, 2 * webhookDelayMs);
+        break;
+      default:
+        later(() => { settle(tx, result); notify(tx); }, webhookDelayMs);
+    }
+  }
+
   async function stk(req, res) {
     const auth = authorised(req.headers.authorization);
     if (auth) return send(res, 401, envelopeError(auth, auth === "INVALID_API_KEY" ? "API key not found or revoked." : "Authorization header missing or malformed."));
+    const limit = rateLimit();
+    if (limit.refused) return send(res, 429, envelopeError("RATE_LIMIT_EXCEEDED", `Rate limit exceeded: ${ratePerMinute} requests per minute.`), limit.headers);
     let body;
     try {
       body = JSON.parse(await readBody(req));
@@ -168,8 +254,7 @@ export async function startSimulator({
       result_desc: "Success. Request accepted for processing", created_at: now, updated_at: now,
     };
     transactions.set(tx.transaction_id, tx);
-    const timer = setTimeout(() => { timers.delete(timer); settle(tx, outcome?.kind === "result" ? outcome : null); }, webhookDelayMs);
-    timers.add(timer);
+    playOut(tx, outcome, DELIVERIES[phone]);
     log(`STK ${tx.transaction_id} ${phone.slice(0, 4)}******${phone.slice(10)} KES ${body.amount}: PENDING`);
     send(res, 200, {
       success: true,
@@ -181,16 +266,34 @@ export async function startSimulator({
         resultDescription: "Success. Request accepted for processing", createdAt: now, updatedAt: now,
       },
       requestId: randomUUID(),
-    });
+    }, limit.headers);
   }
 
   function transaction(req, res, id) {
     const auth = authorised(req.headers.authorization);
     if (auth) return send(res, 401, envelopeError(auth, "Authorization failed."));
+    const limit = rateLimit();
+    if (limit.refused) return send(res, 429, envelopeError("RATE_LIMIT_EXCEEDED", `Rate limit exceeded: ${ratePerMinute} requests per minute.`), limit.headers);
+    stats.gets++;
     if (!UUID.test(id)) return send(res, 400, envelopeError("INVALID_UUID", "Transaction ID is not a valid UUID."));
     const tx = transactions.get(id.toLowerCase());
     if (!tx) return send(res, 404, envelopeError("TRANSACTION_NOT_FOUND", "Transaction not found."));
-    send(res, 200, { success: true, data: tx, requestId: randomUUID() });
+    send(res, 200, { success: true, data: tx, requestId: randomUUID() }, limit.headers);
+  }
+
+  /** The merchant sink: verifies the proxy's signature like a merchant's server would. */
+  function merchantEvent(text, header) {
+    let verified = false;
+    const parts = Object.fromEntries(String(header ?? "").split(",").map((p) => p.trim().split("=", 2)));
+    if (/^\d+$/.test(parts.t ?? "") && /^[0-9a-f]{64}$/.test(parts.v1 ?? "")) {
+      const expected = createHmac("sha256", merchantSecret).update(`${parts.t}.${text}`).digest();
+      verified = timingSafeEqual(expected, Buffer.from(parts.v1, "hex")) && Math.abs(Date.now() / 1000 - Number(parts.t)) <= 300;
+    }
+    let event;
+    try { event = JSON.parse(text); } catch { event = { invalid: text.slice(0, 200) }; }
+    merchantEvents.push({ verified, event, at: Date.now() });
+    log(`merchant event ${event.type ?? "?"} ${event.id ?? ""}: ${verified ? "signature verified" : "SIGNATURE INVALID"}`);
+    return verified;
   }
 
   const server = createServer(async (req, res) => {
@@ -205,6 +308,13 @@ export async function startSimulator({
         return send(res, 200, { received: true });
       }
       if (pathname === "/dev/webhooks" && req.method === "GET") return send(res, 200, webhooks);
+      if (pathname === "/dev/merchant" && req.method === "POST") {
+        const ok = merchantEvent(await readBody(req), req.headers["palpluss-stk-signature"]);
+        return send(res, ok ? 200 : 400, { received: true, verified: ok });
+      }
+      if (pathname === "/dev/merchant" && req.method === "GET") return send(res, 200, merchantEvents);
+      if (pathname === "/dev/deliveries" && req.method === "GET") return send(res, 200, deliveries);
+      if (pathname === "/dev/stats" && req.method === "GET") return send(res, 200, stats);
       if (pathname === "/health") return send(res, 200, { ok: true, simulator: true });
       send(res, 404, envelopeError("NOT_FOUND", "No such route on the simulator."));
     } catch (e) {
@@ -225,6 +335,10 @@ export async function startSimulator({
     transactions,
     webhooks,
     requests,
+    deliveries,
+    merchantEvents,
+    stats,
+    merchantSecret,
     close: () =>
       new Promise((resolve) => {
         for (const t of timers) clearTimeout(t);

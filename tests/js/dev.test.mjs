@@ -50,9 +50,6 @@ const post = (body) =>
     body: JSON.stringify({ amount: 250, accountReference: "E2E-1", transactionDesc: "End to end", ...body }),
   });
 
-const webhook = (id) =>
-  eventually(async () => (await (await fetch(`${sim}/dev/webhooks`)).json()).find((h) => h.transaction.id === id), `a webhook for ${id}`, { everyMs: 100 });
-
 test("make dev prints the URLs and a ready curl command, and serves the demo checkout", async () => {
   assert.match(output, new RegExp(`payment proxy is on ${proxy}`));
   assert.match(output, new RegExp(`demo checkout is on ${www}`));
@@ -65,19 +62,72 @@ test("make dev prints the URLs and a ready curl command, and serves the demo che
   assert.match(output, /curl -s http:\/\/127\.0\.0\.1:\d+\/payments\/stk/);
 });
 
-test("a checkout goes through wrangler dev to the simulator, and its webhook arrives", async () => {
-  const r = await post({ phone: "0712 345 678" });
-  assert.equal(r.status, 200);
-  assert.equal(r.headers.get("access-control-allow-origin"), www);
-  const { data } = await r.json();
-  assert.equal(data.status, "PENDING");
-  assert.equal(data.phone, "254712345678");
-  const hook = await webhook(data.transactionId);
-  assert.equal(hook.transaction.status, "SUCCESS");
-  assert.equal(hook.transaction.amount, 250);
+describe("the whole payment over loopback: simulator -> Worker -> merchant sink", { concurrency: true }, () => {
+  /** Pushes, then follows the payment's event stream until its final status. */
+  async function pay(phone) {
+    const r = await post({ phone });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get("access-control-allow-origin"), www);
+    const { data } = await r.json();
+    assert.equal(data.status, "PENDING");
+    assert.match(data.statusToken, /^[A-Za-z0-9_-]{22,}$/);
+    const stream = await fetch(`${proxy}${data.statusUrl}/events?token=${data.statusToken}`, { headers: { origin: www } });
+    assert.match(stream.headers.get("content-type"), /text\/event-stream/);
+    let text = "";
+    let finalAt;
+    const decoder = new TextDecoder();
+    for await (const chunk of stream.body) {
+      text += decoder.decode(chunk);
+      if (/"final":true/.test(text)) { finalAt = Date.now(); break; }
+    }
+    const events = [...text.matchAll(/data: (.*)\n\n/g)].map((m) => JSON.parse(m[1]));
+    return { data, events, final: events.at(-1), finalAt };
+  }
+  const merchantEvents = async (id) => (await (await fetch(`${sim}/dev/merchant`)).json()).filter((e) => e.event.data?.payment?.transactionId === id);
+  const deliveries = async (id) => (await (await fetch(`${sim}/dev/deliveries`)).json()).filter((d) => d.id === id);
 
-  const cancelled = await (await post({ phone: "0700 001 032" })).json();
-  assert.equal((await webhook(cancelled.data.transactionId)).transaction.result_code, "1032");
+  test("paid: the webhook is confirmed, the browser sees it within a second, the merchant gets one verified event", async () => {
+    const { data, final, finalAt } = await pay("0712 345 678");
+    assert.deepEqual([final.status, final.confirmed, final.phone], ["SUCCESS", true, "2547******78"]);
+    assert.match(final.mpesaReceipt, /^[A-Z0-9]{10}$/);
+    const [delivery] = await deliveries(data.transactionId);
+    const lag = finalAt - delivery.at;
+    console.log(`# webhook sent to success on the browser's stream: ${lag} ms`);
+    assert.ok(lag >= 0, "not before the webhook was sent");
+    const [event] = await eventually(async () => { const e = await merchantEvents(data.transactionId); return e.length ? e : undefined; }, "the merchant event");
+    assert.equal(event.verified, true);
+    assert.equal(event.event.type, "payment.succeeded");
+    assert.equal(event.event.data.payment.phone, "254712345678");
+    const status = await (await fetch(`${proxy}${data.statusUrl}`, { headers: { authorization: `Bearer ${data.statusToken}` } })).json();
+    assert.deepEqual(status.data, final);
+  });
+
+  test("cancelled: CANCELLED with the customer's message, and a payment.cancelled event", async () => {
+    const { data, final } = await pay("0700 001 032");
+    assert.deepEqual([final.status, final.resultCode], ["CANCELLED", "1032"]);
+    assert.match(final.message, /cancelled/);
+    const [event] = await eventually(async () => { const e = await merchantEvents(data.transactionId); return e.length ? e : undefined; }, "the merchant event");
+    assert.deepEqual([event.verified, event.event.type], [true, "payment.cancelled"]);
+  });
+
+  test("no webhook at all: the Worker asks PalPluss itself and still finishes", async () => {
+    const started = Date.now();
+    const { data, final } = await pay("0700 000 003");
+    assert.deepEqual([final.status, final.confirmed], ["SUCCESS", true]);
+    assert.ok(Date.now() - started >= 14_000, "found by the 15 s poll");
+    assert.deepEqual(await deliveries(data.transactionId), [], "no webhook was ever sent");
+  });
+
+  test("a lying webhook (SUCCESS) loses to PalPluss's GET (FAILED), and a forged one changes nothing", async () => {
+    const { data, final } = await pay("0700 000 666");
+    assert.deepEqual([final.status, final.resultCode, final.mpesaReceipt], ["FAILED", "2001", null]);
+    assert.match(final.message, /PIN/);
+    // A forged webhook with a wrong secret does not even find the route.
+    const forged = await fetch(`${proxy}/webhooks/palpluss/not-the-secret-0123456`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ transaction: { id: data.transactionId, status: "SUCCESS" } }) });
+    assert.equal(forged.status, 404);
+    const after = await (await fetch(`${proxy}${data.statusUrl}?token=${data.statusToken}`)).json();
+    assert.equal(after.data.status, "FAILED");
+  });
 });
 
 test("the simulator's 429 test number comes back with Retry-After", async () => {
@@ -98,6 +148,7 @@ test("invalid input is answered by the Worker, and its log lines are JSON with a
   assert.equal(line.status, 400);
   assert.ok(lines.some((l) => l.includes('"phone":"2547******78"')));
   assert.ok(!lines.some((l) => l.includes("254712345678")), "full phone numbers are never logged");
+  assert.ok(!lines.some((l) => l.includes("whk_dev_simulator")), "the webhook secret is never logged");
 });
 
 describe("the demo checkout in Chromium", () => {

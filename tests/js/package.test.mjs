@@ -39,6 +39,33 @@ test("CommonJS require works in Node with no init call", () => {
   assert.equal(node("cjs.cjs"), "contract ok");
 });
 
+test("verifyWebhook in Node (ESM and CommonJS) accepts the proxy's signature and nothing else", () => {
+  const check = `
+    const secret = "msec_example_0123456789";
+    const body = JSON.stringify({ id: "evt_1", type: "payment.succeeded", created: 1, data: { payment: { transactionId: "t" } } });
+    const sign = (t, b, s = secret) => \`t=\${t},v1=\${createHmac("sha256", s).update(\`\${t}.\${b}\`).digest("hex")}\`;
+    const now = 1_800_000_000;
+    const codeOf = (f) => { try { f(); return "accepted"; } catch (e) { return e instanceof WebhookVerificationError && e.code; } };
+    const results = [
+      verifyWebhook(body, sign(now, body), secret, { now }).id,
+      verifyWebhook(Buffer.from(body), sign(now - 299, body), secret, { now }).type,
+      codeOf(() => verifyWebhook(body.replace("evt_1", "evt_2"), sign(now, body), secret, { now })),
+      codeOf(() => verifyWebhook(body, sign(now, body, "other_secret_0123456"), secret, { now })),
+      codeOf(() => verifyWebhook(body, sign(now - 301, body), secret, { now })),
+      codeOf(() => verifyWebhook(body, sign(now - 10, body), secret, { now, toleranceSeconds: 5 })),
+      codeOf(() => verifyWebhook(body, "t=1,v1=zz", secret, { now })),
+      codeOf(() => verifyWebhook(body, undefined, secret, { now })),
+      codeOf(() => verifyWebhook(JSON.parse(body), sign(now, body), secret, { now })),
+      codeOf(() => verifyWebhook(body, \`\${sign(now, body).replace(/v1=.*/, "v1=" + "0".repeat(64))},\${sign(now, body).split(",")[1]}\`, secret, { now })),
+    ];
+    console.log(JSON.stringify(results));`;
+  const expected = JSON.stringify(["evt_1", "payment.succeeded", "SIGNATURE_MISMATCH", "SIGNATURE_MISMATCH", "SIGNATURE_EXPIRED", "SIGNATURE_EXPIRED", "SIGNATURE_MALFORMED", "SIGNATURE_MALFORMED", "BODY_NOT_RAW", "accepted"]);
+  writeFileSync(join(dir, "verify.mjs"), `import { createHmac } from "node:crypto";\nimport { verifyWebhook, WebhookVerificationError } from "palpluss-stk";\n${check}`);
+  writeFileSync(join(dir, "verify.cjs"), `const { createHmac } = require("node:crypto");\nconst { verifyWebhook, WebhookVerificationError, normalizePhone } = require("palpluss-stk");\nif (normalizePhone("0712345678") !== "254712345678") throw new Error("core");\n${check}`);
+  assert.equal(node("verify.mjs"), expected);
+  assert.equal(node("verify.cjs"), expected);
+});
+
 test("the web entry initialises from the .wasm next to it", () => {
   writeFileSync(join(dir, "web.mjs"), `
     import { readFileSync } from "node:fs";
@@ -89,7 +116,16 @@ test("TypeScript types cover every export, for ESM, CommonJS and bundlers", () =
     void [detach, validateCheckout];`);
   const tsc = join(root, "node_modules/typescript/bin/tsc");
   const common = ["--noEmit", "--strict", "--target", "es2022", "--skipLibCheck", "false"];
-  run(process.execPath, [tsc, ...common, "--module", "node16", "--moduleResolution", "node16", "usage.mts", "usage.cts", "web.mts"]);
+  writeFileSync(join(dir, "webhook.mts"), `
+    import { verifyWebhook, WebhookVerificationError, type PaymentEvent } from "palpluss-stk";
+    try {
+      const event: PaymentEvent = verifyWebhook("{}", "t=1,v1=00", "secret", { toleranceSeconds: 60 });
+      const phone: string = event.data.payment.phone;
+      if (event.type === "payment.reversed") void phone;
+    } catch (e) {
+      if (e instanceof WebhookVerificationError) { const code: WebhookVerificationError["code"] = e.code; void code; }
+    }`);
+  run(process.execPath, [tsc, ...common, "--module", "node16", "--moduleResolution", "node16", "usage.mts", "usage.cts", "web.mts", "webhook.mts"]);
   run(process.execPath, [tsc, ...common, "--lib", "es2022,dom", "--module", "node16", "--moduleResolution", "node16", "checkout.mts"]);
   writeFileSync(join(dir, "bundled.ts"), usage);
   run(process.execPath, [tsc, ...common, "--module", "esnext", "--moduleResolution", "bundler", "bundled.ts"]);

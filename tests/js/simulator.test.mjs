@@ -2,7 +2,8 @@
 // webhooks, and every documented test number.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimulator, OUTCOMES } from "../../sim/palpluss-sim.mjs";
+import { createHmac } from "node:crypto";
+import { startSimulator, OUTCOMES, DELIVERIES } from "../../sim/palpluss-sim.mjs";
 import { eventually } from "./wait.mjs";
 
 let sim;
@@ -12,7 +13,7 @@ const stk = (body, authorization = auth()) =>
 const order = (phone, extra = {}) => ({ amount: 100, phone, accountReference: "INV-1", transactionDesc: "Test", callbackUrl: `${sim.origin}/dev/webhooks`, ...extra });
 const webhookFor = (id) => eventually(() => sim.webhooks.find((h) => h.transaction?.id === id), `a webhook for ${id}`);
 
-before(async () => { sim = await startSimulator({ port: 0, apiKey: "sim_test_key", webhookDelayMs: 50, slowMs: 300 }); });
+before(async () => { sim = await startSimulator({ port: 0, apiKey: "sim_test_key", webhookDelayMs: 50, slowMs: 300, lateWebhookMs: 400, ratePerMinute: 0 }); });
 after(() => sim.close());
 
 test("Basic auth: missing, malformed and wrong keys are refused; base64(key:) and the raw key pass", async () => {
@@ -95,4 +96,69 @@ test("test numbers choose the outcome", async () => {
   }
   const cancelled = sim.webhooks.find((h) => h.transaction.result_code === "1032");
   assert.equal(cancelled.event_type, "transaction.cancelled");
+});
+
+const get = async (id) => (await (await fetch(`${sim.url}/transactions/${id}`, { headers: { authorization: auth() } })).json()).data;
+const push = async (phone) => (await (await stk(order(phone))).json()).data.transactionId;
+const hooksFor = (id) => sim.webhooks.filter((h) => h.transaction?.id === id);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+test("delivery test numbers: twice, none, late, lying, progress", async () => {
+  assert.deepEqual(Object.values(DELIVERIES).sort(), ["late", "lying", "none", "progress", "twice"]);
+  const twice = await push("0700 000 002");
+  await eventually(() => hooksFor(twice).length === 2, "two webhooks");
+  assert.deepEqual(hooksFor(twice).map((h) => h.transaction.status), ["SUCCESS", "SUCCESS"]);
+
+  const none = await push("0700 000 003");
+  await eventually(async () => (await get(none)).status === "SUCCESS", "GET knows");
+  await sleep(200);
+  assert.equal(hooksFor(none).length, 0, "no webhook at all");
+
+  const late = await push("0700 000 020");
+  await eventually(async () => (await get(late)).status === "SUCCESS", "GET knows first");
+  assert.equal(hooksFor(late).length, 0, "the webhook is not there yet");
+  await eventually(() => hooksFor(late).length === 1, "the late webhook");
+
+  const lying = await push("0700 000 666");
+  const lie = await webhookFor(lying);
+  assert.equal(lie.transaction.status, "SUCCESS");
+  assert.match(lie.transaction.mpesa_receipt, /^[A-Z0-9]{10}$/);
+  const truth = await get(lying);
+  assert.deepEqual([truth.status, truth.result_code, truth.mpesa_receipt ?? null], ["FAILED", "2001", null]);
+
+  const progress = await push("0700 000 100");
+  const seen = new Set();
+  await eventually(async () => { seen.add((await get(progress)).status); return seen.has("SUCCESS"); }, "the final status", { everyMs: 5 });
+  assert.ok(seen.has("PROCESSING"), [...seen].join());
+  assert.equal((await webhookFor(progress)).transaction.status, "SUCCESS");
+});
+
+test("PalPluss's requests-a-minute limit per key, with x-ratelimit headers", async () => {
+  const limited = await startSimulator({ port: 0, webhookDelayMs: 10_000, ratePerMinute: 3 });
+  try {
+    const call = () => fetch(`${limited.url}/payments/stk`, { method: "POST", headers: { "content-type": "application/json", authorization: auth() }, body: JSON.stringify(order("0712345678")) });
+    const answers = [await call(), await call(), await call(), await call()];
+    assert.deepEqual(answers.map((r) => r.status), [200, 200, 200, 429]);
+    assert.deepEqual(answers.map((r) => r.headers.get("x-ratelimit-remaining")), ["2", "1", "0", "0"]);
+    const refused = await answers[3].json();
+    assert.equal(refused.error.code, "RATE_LIMIT_EXCEEDED");
+    assert.ok(Number(answers[3].headers.get("retry-after")) >= 1);
+    const status = await fetch(`${limited.url}/transactions/00000000-0000-4000-8000-000000000000`, { headers: { authorization: auth() } });
+    assert.equal(status.status, 429, "status checks count too");
+    assert.equal(limited.stats.rateLimited, 2);
+  } finally {
+    await limited.close();
+  }
+});
+
+test("the merchant sink verifies the signature and lists what arrived", async () => {
+  const body = JSON.stringify({ id: "evt_1", type: "payment.succeeded", created: 1, data: { payment: {} } });
+  const t = Math.floor(Date.now() / 1000);
+  const sign = (secret) => `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
+  const good = await fetch(`${sim.origin}/dev/merchant`, { method: "POST", headers: { "palpluss-stk-signature": sign(sim.merchantSecret) }, body });
+  assert.equal(good.status, 200);
+  const bad = await fetch(`${sim.origin}/dev/merchant`, { method: "POST", headers: { "palpluss-stk-signature": sign("wrong_secret_0123456789") }, body });
+  assert.equal(bad.status, 400);
+  const list = await (await fetch(`${sim.origin}/dev/merchant`)).json();
+  assert.deepEqual(list.map((e) => [e.verified, e.event.id]), [[true, "evt_1"], [false, "evt_1"]]);
 });

@@ -28,7 +28,7 @@ help:
 	@echo "make test    install tools, build, run every test (native, wasm in Node and Chromium, npm package, Worker)"
 	@echo "make build   build the npm package into pkg/ and the Worker into build/"
 	@echo "make size    browser entry and Worker upload sizes"
-	@echo "make soak    60 s of mixed and hostile traffic through the Worker at concurrency 32"
+	@echo "make soak    5 minutes of 200 customers paying at once (the whole lifecycle) plus hostile traffic"
 	@echo "make bench   size and speed beside libphonenumber-js, zod and plain JS (table + out/bench/results.json)"
 	@echo "make fuzz    fuzz the phone parser and the validators for FUZZ_SECONDS (default 60) each"
 	@echo "make update-phone-data  regenerate src/phone_data.rs from libphonenumber's metadata (PHONENUMBERS_VERSION)"

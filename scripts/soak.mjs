@@ -1,91 +1,171 @@
 #!/usr/bin/env node
-// `make soak`: a bounded mix of valid, invalid and hostile requests through the built Worker
-// (Miniflare, not wrangler dev) to the simulator over loopback, for SOAK_SECONDS (default 60) at
-// SOAK_CONCURRENCY (default 32). Prints the counts; fails on any unexpected 5xx or answer, or when
-// workerd's memory at the end is over 1.5x what it was half-way.
+// `make soak`: the whole payment lifecycle under load, bounded in time and on loopback only.
+//
+// The built Worker (Miniflare, with its Durable Objects and alarms) talks to the simulator, which
+// enforces PalPluss's 60 requests a minute per key, posts its webhooks back to the Worker (twice,
+// never, late or lying for some test numbers) and receives the signed merchant events.
+// SOAK_CHECKOUTS (default 200) customers pay at once for SOAK_SECONDS (default 300): each pushes
+// (waiting out a 429 BUSY's Retry-After), follows GET /payments/{id} every 3 s to a final status,
+// then starts again. SOAK_HOSTILE lanes (default 8) send invalid and hostile requests throughout.
+// Prints the figures; fails on an unexpected answer, a 5xx, an upstream 429, an event delivered
+// twice or unverified, or workerd memory at the end over 1.5x the middle.
 import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:net";
 import { Miniflare } from "miniflare";
 import { startSimulator } from "../sim/palpluss-sim.mjs";
 import { builtWorker } from "./built-worker.mjs";
 
-const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
-const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 32);
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 300);
+const CHECKOUTS = Number(process.env.SOAK_CHECKOUTS ?? 200);
+const HOSTILE = Number(process.env.SOAK_HOSTILE ?? 8);
 const ORIGIN = "https://shop.example";
+const WEBHOOK_SECRET = "whk_soak_0123456789abcdef";
 
-const sim = await startSimulator({ webhookDelayMs: 500 });
+const sim = await startSimulator({ webhookDelayMs: 2000, lateWebhookMs: 20000 });
+// Miniflare listens on a port picked here, so that the callback can point at it.
+const port = await new Promise((done) => {
+  const probe = createServer().listen(0, "127.0.0.1", () => { const p = probe.address().port; probe.close(() => done(p)); });
+});
+const base = `http://127.0.0.1:${port}`;
 const mf = new Miniflare({
-  ...builtWorker({ PALPLUSS_API_KEY: sim.apiKey, PALPLUSS_BASE_URL: sim.url, CALLBACK_URL: `${sim.origin}/dev/webhooks`, ALLOWED_ORIGINS: ORIGIN, UPSTREAM_TIMEOUT_MS: "5000" }),
+  ...builtWorker({
+    PALPLUSS_API_KEY: sim.apiKey,
+    PALPLUSS_BASE_URL: sim.url,
+    CALLBACK_URL: `${base}/webhooks/palpluss/${WEBHOOK_SECRET}`,
+    ALLOWED_ORIGINS: ORIGIN,
+    UPSTREAM_TIMEOUT_MS: "10000",
+    WEBHOOK_SECRET,
+    MERCHANT_WEBHOOK_URL: `${sim.origin}/dev/merchant`,
+    MERCHANT_WEBHOOK_SECRET: sim.merchantSecret,
+  }),
+  host: "127.0.0.1",
+  port,
   handleRuntimeStdio(stdout, stderr) { stdout.resume(); stderr.resume(); },
 });
 await mf.ready;
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const json = (body, headers = {}) => ({ method: "POST", headers: { "content-type": "application/json", origin: ORIGIN, ...headers }, body: JSON.stringify(body) });
-const good = (phone) => json({ amount: 1 + Math.floor(Math.random() * 5000), phone, accountReference: "SOAK-1", transactionDesc: "Soak" });
-// [name, weight, request, expected statuses]
-const mix = [
-  ["valid", 40, () => good(["0712 345 678", "+254110123456", "254733123456", "0700 001 032"][Math.floor(Math.random() * 4)]), [200]],
-  ["banned 429", 3, () => good("0700 000 429"), [429]],
-  ["invalid fields", 20, () => json({ amount: -1, phone: "0201234567", accountReference: "", transactionDesc: "x".repeat(40) }), [400]],
-  ["server field", 5, () => json({ amount: 1, phone: "0712345678", accountReference: "A", transactionDesc: "B", callbackUrl: "https://evil.example" }), [400]],
-  ["bad JSON", 8, () => ({ method: "POST", headers: { "content-type": "application/json" }, body: "{\"amount\": 1," + "\u0000".repeat(100) }), [400]],
-  ["not JSON", 5, () => ({ method: "POST", headers: { "content-type": "text/plain" }, body: "amount=1" }), [415]],
-  ["too large", 4, () => json({ pad: "x".repeat(20000) }), [413]],
-  ["hostile unicode", 6, () => json({ amount: "١٠٠", phone: "\u202E0712345678", accountReference: "😀".repeat(50), transactionDesc: "\uD800" }), [400]],
-  ["wrong origin", 4, () => good("0712345678"), [403], { origin: "https://evil.example" }],
-  ["preflight", 3, () => ({ method: "OPTIONS", headers: { origin: ORIGIN, "access-control-request-method": "POST" } }), [204]],
-  ["unknown route", 2, () => ({ method: "GET" }), [404], { path: "/../../etc/passwd" }],
+// Test numbers: most pay; some cancel, fail, get no webhook, a late, duplicated or lying one.
+const phones = [
+  ...Array(10).fill("0712 345 678"), "0700 001 032", "0700 000 001", "0700 000 003", "0700 000 020", "0700 000 002", "0700 000 666",
 ];
-const total = mix.reduce((s, m) => s + m[1], 0);
-const pick = () => { let r = Math.random() * total; for (const m of mix) if ((r -= m[1]) < 0) return m; return mix[0]; };
+const hostile = [
+  [() => json({ amount: -1, phone: "0201234567", accountReference: "", transactionDesc: "x".repeat(40) }), [400]],
+  [() => json({ amount: 1, phone: "0712345678", accountReference: "A", transactionDesc: "B", callbackUrl: "https://evil.example" }), [400]],
+  [() => ({ method: "POST", headers: { "content-type": "application/json" }, body: "{\"amount\": 1," + "\u0000".repeat(100) }), [400]],
+  [() => ({ method: "POST", headers: { "content-type": "text/plain" }, body: "amount=1" }), [415]],
+  [() => json({ pad: "x".repeat(20000) }), [413]],
+  [() => json({ amount: "١٠٠", phone: "\u202E0712345678", accountReference: "😀".repeat(50), transactionDesc: "\uD800" }), [400]],
+  [() => json({ amount: 1, phone: "0712345678", accountReference: "A", transactionDesc: "B" }, { origin: "https://evil.example" }), [403]],
+  [() => ({ method: "GET", headers: { authorization: "Bearer nope" } }), [404], "/payments/fa98a577-95ea-4a8f-8467-1fbe74f5d6f4"],
+  [() => ({ method: "POST", body: "not json" }), [400], `/webhooks/palpluss/${WEBHOOK_SECRET}`],
+  [() => ({ method: "POST", body: "{}" }), [404], "/webhooks/palpluss/forged_secret_0123456789"],
+  [() => json({ transaction: { id: "ffffffff-95ea-4a8f-8467-1fbe74f5d6f4", status: "SUCCESS" } }), [200], `/webhooks/palpluss/${WEBHOOK_SECRET}`],
+];
 
-const counts = {}, statuses = {}, unexpected = [];
+const stats = { pushes: 0, accepted: 0, busy: 0, confirmed: 0, unfinished: 0, hostile: 0 };
+const outcomes = {};
+const statuses = {};
+const unexpected = [];
 const latencies = [];
+const accepted = new Set();
+const deadline = Date.now() + SECONDS * 1000;
+
+async function call(path, init, expected) {
+  const started = performance.now();
+  let status, body;
+  try {
+    const r = await fetch(`${base}${path}`, init);
+    body = await r.text();
+    status = r.status;
+    if (status === 429) body = { text: body, retryAfter: Number(r.headers.get("retry-after")) };
+  } catch (e) {
+    status = `error ${e.message}`;
+  }
+  latencies.push(performance.now() - started);
+  statuses[status] = (statuses[status] ?? 0) + 1;
+  if (!expected.includes(status)) unexpected.push(`${init.method} ${path}: ${status} ${String(body?.text ?? body).slice(0, 120)}`);
+  return { status, body };
+}
+
+async function customer(n) {
+  let i = n;
+  while (Date.now() < deadline) {
+    const phone = phones[i++ % phones.length];
+    stats.pushes++;
+    const push = await call("/payments/stk", json({ amount: 100 + (i % 900), phone, accountReference: `SOAK-${n}`, transactionDesc: "Soak" }), [200, 429]);
+    if (push.status === 429) {
+      stats.busy++;
+      await sleep(Math.min(Math.max(push.body.retryAfter || 1, 1), 30) * 1000 * (0.5 + Math.random()));
+      continue;
+    }
+    if (push.status !== 200) { await sleep(1000); continue; }
+    const { data } = JSON.parse(push.body);
+    stats.accepted++;
+    accepted.add(data.transactionId);
+    let final;
+    while (Date.now() < deadline && !final) {
+      await sleep(3000);
+      const r = await call(`${data.statusUrl}?token=${data.statusToken}`, { method: "GET", headers: { origin: ORIGIN } }, [200]);
+      const payment = r.status === 200 ? JSON.parse(r.body).data : undefined;
+      if (payment?.final) final = payment;
+    }
+    if (!final) { stats.unfinished++; continue; }
+    if (final.confirmed) stats.confirmed++;
+    outcomes[final.status] = (outcomes[final.status] ?? 0) + 1;
+  }
+}
+
+async function attacker() {
+  let i = 0;
+  while (Date.now() < deadline) {
+    const [make, expected, path = "/payments/stk"] = hostile[i++ % hostile.length];
+    stats.hostile++;
+    await call(path, make(), expected);
+    await sleep(20);
+  }
+}
+
 const workerdPids = () => execFileSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
 const rssKiB = () => workerdPids().reduce((sum, pid) => {
   try { return sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]); } catch { return sum; }
 }, 0);
-
-const deadline = Date.now() + SECONDS * 1000;
 const memory = [];
-const sampler = setInterval(() => memory.push(rssKiB()), 5000);
-async function lane() {
-  while (Date.now() < deadline) {
-    const [name, , make, expected, opts = {}] = pick();
-    const init = make();
-    if (opts.origin) init.headers.origin = opts.origin;
-    const started = performance.now();
-    let status;
-    try {
-      const r = await mf.dispatchFetch(`http://proxy.test${opts.path ?? "/payments/stk"}`, init);
-      await r.arrayBuffer();
-      status = r.status;
-    } catch (e) {
-      status = `error ${e.message}`;
-    }
-    latencies.push(performance.now() - started);
-    counts[name] = (counts[name] ?? 0) + 1;
-    statuses[status] = (statuses[status] ?? 0) + 1;
-    if (!expected.includes(status)) unexpected.push(`${name}: ${status}`);
-  }
-}
-await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+const sampler = setInterval(() => memory.push(rssKiB()), 10_000);
+await Promise.all([...Array.from({ length: CHECKOUTS }, (_, n) => customer(n)), ...Array.from({ length: HOSTILE }, attacker)]);
 clearInterval(sampler);
+// Events still in flight get a moment to arrive before they are counted.
+await sleep(3000);
+
+const events = sim.merchantEvents;
+const byId = new Map();
+for (const e of events) byId.set(e.event.id, (byId.get(e.event.id) ?? 0) + 1);
+const twice = [...byId.values()].filter((n) => n > 1).length;
+const unverified = events.filter((e) => !e.verified).length;
+const perPaymentStatus = new Map();
+for (const e of events) {
+  const key = `${e.event.data?.payment?.transactionId}/${e.event.type}`;
+  perPaymentStatus.set(key, (perPaymentStatus.get(key) ?? 0) + 1);
+}
+const upstreamCalls = sim.stats.apiCalls + sim.stats.rateLimited;
 await mf.dispose();
 await sim.close();
 
 latencies.sort((a, b) => a - b);
-const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(1);
-const requests = latencies.length;
-console.log(`soak: ${requests} requests in ${SECONDS}s at concurrency ${CONCURRENCY} (${(requests / SECONDS).toFixed(0)} req/s), p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`);
-console.log("by kind:  ", JSON.stringify(counts));
-console.log("by status:", JSON.stringify(statuses));
-console.log("workerd RSS KiB every 5 s:", memory.join(" "));
+const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]?.toFixed(1);
+console.log(`soak: ${SECONDS}s, ${CHECKOUTS} customers paying at once + ${HOSTILE} hostile lanes; ${latencies.length} requests, p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`);
+console.log(`pushes tried ${stats.pushes}, accepted ${stats.accepted}, 429 BUSY ${stats.busy}; final and confirmed ${stats.confirmed}, still open at the end ${stats.unfinished}`);
+console.log("outcomes:", JSON.stringify(outcomes));
+console.log(`upstream calls ${upstreamCalls} (${(upstreamCalls / Math.max(1, stats.accepted)).toFixed(2)} per accepted push; GETs ${sim.stats.gets}); upstream 429s ${sim.stats.rateLimited}`);
+console.log(`merchant events ${events.length} (distinct ids ${byId.size}, delivered twice ${twice}, unverified ${unverified}, payment+type pairs ${perPaymentStatus.size})`);
+console.log(`hostile requests ${stats.hostile}; by status: ${JSON.stringify(statuses)}`);
+console.log("workerd RSS KiB every 10 s:", memory.join(" "));
 const fiveXX = Object.entries(statuses).filter(([s]) => !/^\d+$/.test(s) || Number(s) >= 500);
-// workerd's heaps grow while the load ramps up, then level off; a leak keeps growing. Compare the
-// end of the run with its middle.
 const half = memory[Math.floor((memory.length - 1) / 2)] ?? 0, last = memory.at(-1) ?? 0;
 const growth = half ? last / half : 1;
 console.log(`unexpected answers: ${unexpected.length}; 5xx or errors: ${fiveXX.length ? JSON.stringify(fiveXX) : 0}; memory end/middle x${growth.toFixed(2)}`);
 if (unexpected.length) console.log("first unexpected:", unexpected.slice(0, 5));
-process.exit(unexpected.length || fiveXX.length || growth > 1.5 ? 1 : 0);
+const failed = unexpected.length || fiveXX.length || sim.stats.rateLimited || twice || unverified || perPaymentStatus.size !== events.length || growth > 1.5;
+process.exit(failed ? 1 : 0);

@@ -244,6 +244,8 @@ describe("webhooks in, confirmed", () => {
     const s = await w.until(data.transactionId, data.statusToken, (s) => s.final, "the confirmed status");
     assert.deepEqual([s.status, s.confirmed, s.resultCode, s.mpesaReceipt], ["FAILED", true, "2001", null]);
     assert.match(s.message, /PIN/);
+    // Upstream calls for a payment whose webhook came: the push and one confirmation.
+    assert.deepEqual([w.palpluss.pushes.length, w.palpluss.gets.length], [1, 1]);
     // The log shows the route, never the secret.
     assert.ok(logs.some((l) => l.includes("/webhooks/palpluss/***")));
   });
@@ -355,6 +357,26 @@ describe("slow paths, concurrently", { concurrency: true }, () => {
     assert.ok(gap >= 9_000, `second poll ${gap} ms after the first`);
     const event = await eventually(() => w.merchant.events[0], "the event");
     assert.equal(event.body.type, "payment.succeeded");
+  });
+
+  test("an open stream on a payment that stays open sends a comment line every 15 s", async () => {
+    const w = await lifecycle();
+    const { data } = (await w.push()).json;
+    const response = await w.mf.dispatchFetch(`https://pay.shop.example/payments/${data.transactionId}/events?token=${data.statusToken}`);
+    const reader = response.body.getReader();
+    const opened = Date.now();
+    let text = "";
+    while (!text.includes(": keep-alive")) {
+      const { value, done } = await reader.read();
+      assert.equal(done, false, "still open");
+      text += new TextDecoder().decode(value);
+    }
+    const after = Date.now() - opened;
+    assert.ok(after >= 14_000, `first comment after ${after} ms`);
+    // The 15 s poll may have confirmed PENDING meanwhile (an event of its own); nothing is final.
+    const statuses = [...text.matchAll(/data: (.*)\n\n/g)].map((m) => JSON.parse(m[1]));
+    assert.ok(statuses.length >= 1 && statuses.every((p) => p.status === "PENDING" && !p.final), text);
+    await reader.cancel();
   });
 
   test("merchant events are signed, retried after 30 s with the same id and a fresh t, and end at a 2xx", async () => {

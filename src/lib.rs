@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod guard;
 pub mod lifecycle;
 pub mod palpluss;
 pub mod phone;

@@ -1,0 +1,415 @@
+//! The public proxy's guard, as pure decisions (no I/O, no clock): idempotency keys, signed
+//! checkout intents, per-phone limits, the per-IP `Retry-After` and Turnstile's answer.
+//!
+//! Like [`crate::lifecycle`], time comes in as a parameter and the Worker only stores and executes
+//! what these functions decide. (The Worker's routes for them are the next step; these rules and
+//! formats are fixed by DESIGN.md, "Abuse guard and idempotency".)
+
+use core::fmt;
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::lifecycle::{base64url, hex};
+use crate::stk::CheckoutForm;
+
+/// How long an answer is kept for its `Idempotency-Key`.
+pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 3_600_000;
+/// The clock skew allowed on an intent's `exp`.
+pub const INTENT_SKEW_S: u64 = 60;
+/// The default lifetime of an intent a signer makes.
+pub const DEFAULT_INTENT_TTL_S: u64 = 900;
+/// The longest Turnstile token accepted.
+pub const TURNSTILE_TOKEN_MAX_CHARS: usize = 2048;
+/// Default `PHONE_COOLDOWN_SECONDS`.
+pub const DEFAULT_PHONE_COOLDOWN_S: u64 = 60;
+/// Default `PHONE_MAX_PER_HOUR`.
+pub const DEFAULT_PHONE_MAX_PER_HOUR: u32 = 5;
+
+/// Whether an `Idempotency-Key` is well formed: 1 to 255 characters from `!` to `~` (no space).
+///
+/// ```
+/// use palpluss_stk::guard::idempotency_key_valid;
+///
+/// assert!(idempotency_key_valid("order-1042:attempt-1"));
+/// assert!(!idempotency_key_valid(""));
+/// assert!(!idempotency_key_valid("has space"));
+/// assert!(!idempotency_key_valid(&"k".repeat(256)));
+/// ```
+pub fn idempotency_key_valid(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| (b'!'..=b'~').contains(&b))
+}
+
+/// The fingerprint of a validated request: "same body" means the same validated request, so
+/// `"0712 345 678"` and `"254712345678"` are the same body.
+pub fn request_fingerprint(form: &CheckoutForm) -> String {
+    let canonical = serde_json::to_string(form).unwrap_or_default();
+    hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// What an `Idempotency-Key` has seen so far.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyEntry {
+    /// [`request_fingerprint`] of the request that took the key.
+    pub fingerprint: String,
+    /// When the key was taken (unix ms); the entry expires [`IDEMPOTENCY_TTL_MS`] later.
+    pub created_at: u64,
+    /// The answer given after the push was sent, once there is one.
+    pub answer: Option<KeptAnswer>,
+}
+
+/// An answer kept for replay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeptAnswer {
+    /// HTTP status.
+    pub status: u16,
+    /// The body as sent.
+    pub body: String,
+    /// `Retry-After`, when the answer had one.
+    pub retry_after: Option<String>,
+}
+
+/// What to do with a request that carries an `Idempotency-Key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdempotencyDecision {
+    /// The key is new (or expired): take it and run the request.
+    Run,
+    /// Same key, same body, answered: replay with `Idempotent-Replayed: true`, no upstream call.
+    Replay(KeptAnswer),
+    /// Same key still in flight: 409 `IDEMPOTENCY_KEY_IN_USE`, whatever the body.
+    InFlight,
+    /// Same key, other body: 422 `IDEMPOTENCY_KEY_REUSED`.
+    Reused,
+}
+
+/// Decides a keyed request against what the key has seen.
+///
+/// ```
+/// use palpluss_stk::guard::{decide_idempotency, IdempotencyDecision, IdempotencyEntry};
+///
+/// assert_eq!(decide_idempotency(None, "f1", 0), IdempotencyDecision::Run);
+/// let taken = IdempotencyEntry { fingerprint: "f1".into(), created_at: 0, answer: None };
+/// assert_eq!(decide_idempotency(Some(&taken), "f2", 1), IdempotencyDecision::InFlight);
+/// ```
+pub fn decide_idempotency(entry: Option<&IdempotencyEntry>, fingerprint: &str, now: u64) -> IdempotencyDecision {
+    let Some(entry) = entry.filter(|e| now < e.created_at.saturating_add(IDEMPOTENCY_TTL_MS)) else {
+        return IdempotencyDecision::Run;
+    };
+    match &entry.answer {
+        None => IdempotencyDecision::InFlight,
+        Some(_) if entry.fingerprint != fingerprint => IdempotencyDecision::Reused,
+        Some(answer) => IdempotencyDecision::Replay(answer.clone()),
+    }
+}
+
+/// A signed checkout intent: what the merchant's server agreed to charge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Intent {
+    /// Whole shillings.
+    pub amount: u64,
+    /// The order reference.
+    pub account_reference: String,
+    /// The description, when the intent fixes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_desc: Option<String>,
+    /// Expiry, unix seconds.
+    pub exp: u64,
+}
+
+/// Why an intent was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IntentError {
+    /// `INTENT_REQUIRED`: `INTENT_SECRET` is set and the body has no intent.
+    Required,
+    /// `INTENT_INVALID`: malformed, truncated, not base64url, or the signature does not match.
+    Invalid,
+    /// `INTENT_EXPIRED`: past `exp` by more than the 60 s skew.
+    Expired,
+    /// `INTENT_MISMATCH`: the request differs from the intent in these fields.
+    Mismatch(Vec<&'static str>),
+}
+
+impl IntentError {
+    /// The stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IntentError::Required => "INTENT_REQUIRED",
+            IntentError::Invalid => "INTENT_INVALID",
+            IntentError::Expired => "INTENT_EXPIRED",
+            IntentError::Mismatch(_) => "INTENT_MISMATCH",
+        }
+    }
+
+    /// A message fit for the customer.
+    pub fn message(&self) -> &'static str {
+        match self {
+            IntentError::Required | IntentError::Invalid => {
+                "This checkout link is not valid. Reload the page and try again."
+            }
+            IntentError::Expired => "This checkout has expired. Reload the page to start again.",
+            IntentError::Mismatch(_) => "The payment details do not match your order. Reload the page and try again.",
+        }
+    }
+}
+
+impl fmt::Display for IntentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for IntentError {}
+
+/// The longest intent token accepted (its payload is a few dozen bytes).
+const MAX_INTENT_CHARS: usize = 2048;
+
+/// Signs an intent: `{p}.{s}` with `p` = base64url(JSON) and `s` = base64url(HMAC-SHA256(secret, p)).
+///
+/// ```
+/// use palpluss_stk::guard::{sign_intent, verify_intent, Intent};
+///
+/// let intent = Intent { amount: 1500, account_reference: "ORDER-1042".into(), transaction_desc: None, exp: 1_796_027_400 };
+/// let token = sign_intent("isec_0123456789abcdef", &intent);
+/// assert_eq!(verify_intent(&token, "isec_0123456789abcdef", 1_796_026_500), Ok(intent));
+/// ```
+pub fn sign_intent(secret: &str, intent: &Intent) -> String {
+    let payload = base64url(serde_json::to_string(intent).unwrap_or_default().as_bytes());
+    let signature = base64url(&mac(secret, payload.as_bytes()).finalize().into_bytes());
+    [payload.as_str(), ".", signature.as_str()].concat()
+}
+
+/// Checks an intent's signature (constant time) and expiry, and reads it.
+pub fn verify_intent(token: &str, secret: &str, now_s: u64) -> Result<Intent, IntentError> {
+    if token.len() > MAX_INTENT_CHARS {
+        return Err(IntentError::Invalid);
+    }
+    let (payload, signature) = token.split_once('.').ok_or(IntentError::Invalid)?;
+    let signature = base64url_decode(signature).ok_or(IntentError::Invalid)?;
+    mac(secret, payload.as_bytes()).verify_slice(&signature).map_err(|_| IntentError::Invalid)?;
+    let json = base64url_decode(payload).ok_or(IntentError::Invalid)?;
+    let value: Value = serde_json::from_slice(&json).map_err(|_| IntentError::Invalid)?;
+    // A signed payload is trusted to be ours, but its shape is still checked: amount a whole number.
+    let intent: Intent = serde_json::from_value(value).map_err(|_| IntentError::Invalid)?;
+    if now_s > intent.exp.saturating_add(INTENT_SKEW_S) {
+        return Err(IntentError::Expired);
+    }
+    Ok(intent)
+}
+
+/// Compares a validated checkout with its intent: amount, accountReference, and transactionDesc
+/// when the intent fixes it.
+pub fn intent_matches(intent: &Intent, form: &CheckoutForm) -> Result<(), IntentError> {
+    let mut fields = Vec::new();
+    if intent.amount != form.amount() {
+        fields.push("amount");
+    }
+    if intent.account_reference != form.account_reference() {
+        fields.push("accountReference");
+    }
+    if intent.transaction_desc.as_deref().is_some_and(|d| d != form.transaction_desc()) {
+        fields.push("transactionDesc");
+    }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(IntentError::Mismatch(fields))
+    }
+}
+
+fn mac(secret: &str, message: &[u8]) -> Hmac<Sha256> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
+    mac.update(message);
+    mac
+}
+
+/// Strict RFC 4648 section 5 base64url without padding: `None` for padding, other characters, an
+/// impossible length, or non-zero trailing bits (so each value has one spelling).
+pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        }))
+    };
+    if text.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    for chunk in text.as_bytes().chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= value(c)? << (18 - 6 * i);
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        let keep = chunk.len() - 1;
+        // Bits beyond the kept bytes must be zero.
+        if bytes.iter().skip(keep).any(|&b| b != 0) {
+            return None;
+        }
+        out.extend(bytes.iter().take(keep));
+    }
+    Some(out)
+}
+
+/// Why a push to this phone must wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhoneRefusal {
+    /// `PHONE_BUSY`: a push to this phone is not final and younger than the cooldown.
+    Busy {
+        /// Seconds until the cooldown ends (at least 1).
+        retry_after_s: u64,
+    },
+    /// `PHONE_LIMIT`: the hourly cap is reached.
+    Limit {
+        /// Seconds until the oldest push leaves the hour (at least 1).
+        retry_after_s: u64,
+    },
+}
+
+impl PhoneRefusal {
+    /// The stable machine code.
+    pub fn code(self) -> &'static str {
+        match self {
+            PhoneRefusal::Busy { .. } => "PHONE_BUSY",
+            PhoneRefusal::Limit { .. } => "PHONE_LIMIT",
+        }
+    }
+
+    /// `Retry-After`, seconds.
+    pub fn retry_after_s(self) -> u64 {
+        match self {
+            PhoneRefusal::Busy { retry_after_s } | PhoneRefusal::Limit { retry_after_s } => retry_after_s,
+        }
+    }
+
+    /// A message fit for the customer.
+    pub fn message(self) -> &'static str {
+        match self {
+            PhoneRefusal::Busy { .. } => {
+                "A payment prompt was just sent to this phone. Answer it, or wait a minute before trying again."
+            }
+            PhoneRefusal::Limit { .. } => {
+                "Too many payment prompts were sent to this phone. Please wait before trying again."
+            }
+        }
+    }
+}
+
+/// The pushes sent to one phone (unix ms each), and whether the newest is still open.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhoneHistory {
+    /// When each push in the last hour was sent to PalPluss, oldest first.
+    pub sent: Vec<u64>,
+    /// The newest push is not final yet (a push that timed out counts as open).
+    pub open: bool,
+}
+
+/// An hour in milliseconds.
+const HOUR_MS: u64 = 3_600_000;
+
+impl PhoneHistory {
+    /// Whether one more push to this phone may go now.
+    ///
+    /// ```
+    /// use palpluss_stk::guard::{PhoneHistory, PhoneRefusal};
+    ///
+    /// let mut phone = PhoneHistory::default();
+    /// assert_eq!(phone.check(0, 60, 5), Ok(()));
+    /// phone.record_sent(0);
+    /// assert_eq!(phone.check(10_000, 60, 5), Err(PhoneRefusal::Busy { retry_after_s: 50 }));
+    /// phone.settled();
+    /// assert_eq!(phone.check(10_000, 60, 5), Ok(()));
+    /// ```
+    pub fn check(&mut self, now: u64, cooldown_s: u64, max_per_hour: u32) -> Result<(), PhoneRefusal> {
+        self.sent.retain(|&at| at.saturating_add(HOUR_MS) > now);
+        if let (true, Some(&newest)) = (self.open, self.sent.last()) {
+            let until = newest.saturating_add(cooldown_s.saturating_mul(1000));
+            if until > now {
+                return Err(PhoneRefusal::Busy { retry_after_s: seconds_until(until, now) });
+            }
+        }
+        if self.sent.len() >= max_per_hour as usize {
+            let oldest = self.sent.first().copied().unwrap_or(now);
+            return Err(PhoneRefusal::Limit { retry_after_s: seconds_until(oldest.saturating_add(HOUR_MS), now) });
+        }
+        Ok(())
+    }
+
+    /// Counts a push sent to PalPluss (whatever came back), open until [`PhoneHistory::settled`].
+    pub fn record_sent(&mut self, now: u64) {
+        self.sent.push(now);
+        self.open = true;
+    }
+
+    /// The newest push reached a final status (or was refused by PalPluss).
+    pub fn settled(&mut self) {
+        self.open = false;
+    }
+}
+
+fn seconds_until(at: u64, now: u64) -> u64 {
+    at.saturating_sub(now).div_ceil(1000).max(1)
+}
+
+/// The per-IP `Retry-After`: the seconds until the rate limiter's window of `period_s` resets
+/// (at least 1).
+///
+/// ```
+/// assert_eq!(palpluss_stk::guard::ip_retry_after(61_500, 60), 59);
+/// assert_eq!(palpluss_stk::guard::ip_retry_after(119_999, 60), 1);
+/// ```
+pub fn ip_retry_after(now_ms: u64, period_s: u64) -> u64 {
+    let period_ms = period_s.max(1) * 1000;
+    seconds_until(now_ms - now_ms % period_ms + period_ms, now_ms)
+}
+
+/// What Turnstile's siteverify said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TurnstileVerdict {
+    /// The token is good.
+    Pass,
+    /// `TURNSTILE_FAILED` (403): the token is bad, used or expired.
+    Fail,
+    /// `TURNSTILE_UNAVAILABLE` (503): siteverify could not say (its own error, or no answer).
+    Unavailable,
+}
+
+/// Reads siteverify's answer (`{ "success": bool, "error-codes": [...] }`); anything else, or
+/// Cloudflare's `internal-error`, is [`TurnstileVerdict::Unavailable`].
+///
+/// ```
+/// use palpluss_stk::guard::{turnstile_verdict, TurnstileVerdict};
+///
+/// assert_eq!(turnstile_verdict(200, br#"{"success":true,"error-codes":[]}"#), TurnstileVerdict::Pass);
+/// assert_eq!(turnstile_verdict(200, br#"{"success":false,"error-codes":["invalid-input-response"]}"#), TurnstileVerdict::Fail);
+/// assert_eq!(turnstile_verdict(500, b"oops"), TurnstileVerdict::Unavailable);
+/// ```
+pub fn turnstile_verdict(status: u16, body: &[u8]) -> TurnstileVerdict {
+    if !(200..300).contains(&status) {
+        return TurnstileVerdict::Unavailable;
+    }
+    let Ok(Value::Object(answer)) = serde_json::from_slice::<Value>(body) else {
+        return TurnstileVerdict::Unavailable;
+    };
+    let internal = answer
+        .get("error-codes")
+        .and_then(Value::as_array)
+        .is_some_and(|codes| codes.iter().any(|c| c.as_str() == Some("internal-error")));
+    match answer.get("success").and_then(Value::as_bool) {
+        Some(true) => TurnstileVerdict::Pass,
+        Some(false) if !internal => TurnstileVerdict::Fail,
+        _ => TurnstileVerdict::Unavailable,
+    }
+}

@@ -96,7 +96,8 @@ cp LICENSE-MIT LICENSE-APACHE CHANGELOG.md pkg/
 
 # ESM entry for Node: the web glue, instantiated synchronously from the file next to it, so that
 # `import { normalizePhone } from "palpluss-stk"` needs no init call. Node's entries also carry
-# verifyWebhook (sources/node/, node:crypto's HMAC), which the browser entries never load.
+# verifyWebhook and signCheckoutIntent (src/node/, node:crypto's HMAC), which the browser entries
+# never load.
 cat > pkg/node/index.mjs <<'JS'
 import { readFileSync } from "node:fs";
 import { initSync } from "../web/palpluss_stk.js";
@@ -104,17 +105,18 @@ import { initSync } from "../web/palpluss_stk.js";
 initSync({ module: readFileSync(new URL("../web/palpluss_stk_bg.wasm", import.meta.url)) });
 
 export * from "../web/palpluss_stk.js";
-export { verifyWebhook, WebhookVerificationError } from "./webhook.cjs";
+export { verifyWebhook, WebhookVerificationError, signCheckoutIntent } from "./server.cjs";
 JS
-cp src/node/webhook.cjs pkg/node/webhook.cjs
+cp src/node/server.cjs pkg/node/server.cjs
 cat > pkg/node/index.cjs <<'JS'
 "use strict";
 const core = require("./palpluss_stk.js");
-const webhook = require("./webhook.cjs");
+const server = require("./server.cjs");
 for (const name of Object.keys(core)) exports[name] = core[name];
-exports.verifyWebhook = webhook.verifyWebhook;
-exports.WebhookVerificationError = webhook.WebhookVerificationError;
+exports.verifyWebhook = server.verifyWebhook;
+exports.WebhookVerificationError = server.WebhookVerificationError;
+exports.signCheckoutIntent = server.signCheckoutIntent;
 JS
-{ echo 'export * from "./palpluss_stk.js";'; cat src/node/webhook.d.ts; } > pkg/node/index.d.ts
+{ echo 'export * from "./palpluss_stk.js";'; cat src/node/server.d.ts; } > pkg/node/index.d.ts
 rm -f pkg/*/.gitignore pkg/checkout/*/.gitignore
 echo "$HASH" > "$STAMP"

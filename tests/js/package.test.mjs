@@ -66,6 +66,24 @@ test("verifyWebhook in Node (ESM and CommonJS) accepts the proxy's signature and
   assert.equal(node("verify.cjs"), expected);
 });
 
+test("signCheckoutIntent in Node (ESM and CommonJS) gives the Rust signer's token", () => {
+  // The same intent and secret as tests/guard.rs's known answer (computed independently there).
+  const known = "eyJhbW91bnQiOjE1MDAsImFjY291bnRSZWZlcmVuY2UiOiJPUkRFUi0xMDQyIiwiZXhwIjoxNzk2MDI3NDAwfQ.ik5i8eeVoWVddrSuqCS1VAnVTSl9CXv10ITp4JjnjGY";
+  const check = `
+    const secret = "isec_0123456789abcdef";
+    const token = signCheckoutIntent({ amount: 1500, accountReference: "ORDER-1042", expiresInSeconds: 900 }, secret, { now: 1796026500 });
+    const withDesc = signCheckoutIntent({ amount: 10, accountReference: " A ", transactionDesc: "Tea" }, secret, { now: 1 });
+    const payload = JSON.parse(Buffer.from(withDesc.split(".")[0], "base64url").toString());
+    const refused = [() => signCheckoutIntent({ amount: 1.5, accountReference: "A" }, secret), () => signCheckoutIntent({ amount: 1, accountReference: "" }, secret),
+      () => signCheckoutIntent({ amount: 1, accountReference: "A" }, "")].map((f) => { try { f(); return "signed"; } catch (e) { return e.name; } });
+    console.log(JSON.stringify([token, payload, refused]));`;
+  const expected = JSON.stringify([known, { amount: 10, accountReference: "A", transactionDesc: "Tea", exp: 901 }, ["TypeError", "TypeError", "TypeError"]]);
+  writeFileSync(join(dir, "intent.mjs"), `import { signCheckoutIntent } from "palpluss-stk";\n${check}`);
+  writeFileSync(join(dir, "intent.cjs"), `const { signCheckoutIntent } = require("palpluss-stk");\n${check}`);
+  assert.equal(node("intent.mjs"), expected);
+  assert.equal(node("intent.cjs"), expected);
+});
+
 test("the web entry initialises from the .wasm next to it", () => {
   writeFileSync(join(dir, "web.mjs"), `
     import { readFileSync } from "node:fs";

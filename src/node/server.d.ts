@@ -42,3 +42,14 @@ export function verifyWebhook(
   secret: string,
   options?: { toleranceSeconds?: number; now?: number },
 ): PaymentEvent;
+
+/**
+ * Signs a checkout intent on the merchant's server: what the checkout may charge, until when. Put
+ * the token in the checkout form (an `intent` field); the proxy refuses a push whose amount,
+ * accountReference (or transactionDesc, when signed) differ. Node only (node:crypto).
+ */
+export function signCheckoutIntent(
+  intent: { amount: number; accountReference: string; transactionDesc?: string; expiresInSeconds?: number },
+  secret: string,
+  options?: { now?: number },
+): string;

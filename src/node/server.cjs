@@ -1,7 +1,10 @@
 "use strict";
-// verifyWebhook for merchants' Node servers: checks the Palpluss-Stk-Signature of an event the
-// payment proxy sent. HMAC-SHA256 from node:crypto, compared in constant time. The Rust twin is
-// palpluss_stk::lifecycle::verify_webhook; both accept exactly the same headers.
+// Node-only helpers for merchants' servers (never in the browser entries), with node:crypto's
+// HMAC-SHA256:
+// - verifyWebhook checks the Palpluss-Stk-Signature of an event the payment proxy sent (compared in
+//   constant time); the Rust twin is palpluss_stk::lifecycle::verify_webhook.
+// - signCheckoutIntent signs what the checkout may charge ({p}.{s}, base64url); the Rust twin is
+//   palpluss_stk::guard::sign_intent, and both give the same token for the same intent.
 const { createHmac, timingSafeEqual } = require("node:crypto");
 
 class WebhookVerificationError extends Error {
@@ -43,5 +46,19 @@ function verifyWebhook(rawBody, header, secret, { toleranceSeconds = 300, now = 
   }
 }
 
+function signCheckoutIntent({ amount, accountReference, transactionDesc, expiresInSeconds = 900 } = {}, secret, { now = Date.now() / 1000 } = {}) {
+  if (typeof secret !== "string" || secret.length === 0) throw new TypeError("signCheckoutIntent needs the INTENT_SECRET.");
+  if (!Number.isSafeInteger(amount) || amount < 1) throw new TypeError("amount must be a whole number of shillings, at least 1.");
+  if (typeof accountReference !== "string" || accountReference.trim() === "") throw new TypeError("accountReference must be a non-empty string.");
+  if (transactionDesc !== undefined && typeof transactionDesc !== "string") throw new TypeError("transactionDesc must be a string when given.");
+  if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds < 1) throw new TypeError("expiresInSeconds must be a whole number of seconds.");
+  // The same field order as the Rust signer, so both produce the same token.
+  const intent = { amount, accountReference: accountReference.trim(), ...(transactionDesc !== undefined && { transactionDesc: transactionDesc.trim() }), exp: Math.floor(now) + expiresInSeconds };
+  const payload = Buffer.from(JSON.stringify(intent), "utf8").toString("base64url");
+  const signature = createHmac("sha256", secret).update(payload).digest("base64url");
+  return `${payload}.${signature}`;
+}
+
 exports.verifyWebhook = verifyWebhook;
+exports.signCheckoutIntent = signCheckoutIntent;
 exports.WebhookVerificationError = WebhookVerificationError;

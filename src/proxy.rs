@@ -255,10 +255,10 @@ impl Config {
                 .and_then(|n| u32::try_from(n).ok())
                 .ok_or(invalid(Variable::UpstreamRatePerMinute, RATE))?,
         };
-        const DAYS: &str = "a whole number of days from 1 to 365";
+        const DAYS: &str = "a whole number of days, at least 1 (at most ten years)";
         let retention_days = match get(Variable::RetentionDays) {
             None => DEFAULT_RETENTION_DAYS,
-            Some(text) => parse_whole(&text, 365)
+            Some(text) => parse_whole(&text, 3650)
                 .filter(|n| *n >= 1)
                 .and_then(|n| u32::try_from(n).ok())
                 .ok_or(invalid(Variable::RetentionDays, DAYS))?,

@@ -75,7 +75,7 @@ fn malformed_values_name_the_variable_and_never_the_value() {
         ("UPSTREAM_RATE_PER_MINUTE", "sixty", Variable::UpstreamRatePerMinute),
         ("RETENTION_DAYS", "0", Variable::RetentionDays),
         ("RETENTION_DAYS", "1.5", Variable::RetentionDays),
-        ("RETENTION_DAYS", "366", Variable::RetentionDays),
+        ("RETENTION_DAYS", "36500", Variable::RetentionDays),
     ];
     for (name, value, variable) in cases {
         let err = config(&[(name, value)]).unwrap_err();

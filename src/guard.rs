@@ -7,12 +7,12 @@
 
 use core::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::Mac;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::lifecycle::{base64url, hex};
+use crate::lifecycle::{base64url, hex, hmac};
 use crate::stk::CheckoutForm;
 
 /// How long an answer is kept for its `Idempotency-Key`.
@@ -180,7 +180,7 @@ const MAX_INTENT_CHARS: usize = 2048;
 /// ```
 pub fn sign_intent(secret: &str, intent: &Intent) -> String {
     let payload = base64url(serde_json::to_string(intent).unwrap_or_default().as_bytes());
-    let signature = base64url(&mac(secret, payload.as_bytes()).finalize().into_bytes());
+    let signature = base64url(&hmac(secret.as_bytes(), &[payload.as_bytes()]).finalize().into_bytes());
     [payload.as_str(), ".", signature.as_str()].concat()
 }
 
@@ -191,7 +191,7 @@ pub fn verify_intent(token: &str, secret: &str, now_s: u64) -> Result<Intent, In
     }
     let (payload, signature) = token.split_once('.').ok_or(IntentError::Invalid)?;
     let signature = base64url_decode(signature).ok_or(IntentError::Invalid)?;
-    mac(secret, payload.as_bytes()).verify_slice(&signature).map_err(|_| IntentError::Invalid)?;
+    hmac(secret.as_bytes(), &[payload.as_bytes()]).verify_slice(&signature).map_err(|_| IntentError::Invalid)?;
     let json = base64url_decode(payload).ok_or(IntentError::Invalid)?;
     let value: Value = serde_json::from_slice(&json).map_err(|_| IntentError::Invalid)?;
     // A signed payload is trusted to be ours, but its shape is still checked: amount a whole number.
@@ -220,13 +220,6 @@ pub fn intent_matches(intent: &Intent, form: &CheckoutForm) -> Result<(), Intent
     } else {
         Err(IntentError::Mismatch(fields))
     }
-}
-
-fn mac(secret: &str, message: &[u8]) -> Hmac<Sha256> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
-        .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
-    mac.update(message);
-    mac
 }
 
 /// Strict RFC 4648 section 5 base64url without padding: `None` for padding, other characters, an

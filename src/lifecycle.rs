@@ -470,13 +470,7 @@ impl WebhookHint {
             .iter()
             .find_map(|key| root.get(*key).and_then(Value::as_object))
             .unwrap_or(&root);
-        let text = |keys: &[&str]| {
-            keys.iter().find_map(|key| match transaction.get(*key) {
-                Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().chars().take(MAX_ID_CHARS).collect()),
-                Some(Value::Number(n)) => Some(n.to_string()),
-                _ => None,
-            })
-        };
+        let text = |keys: &[&str]| text_field(transaction, keys, MAX_ID_CHARS);
         let transaction_id: Option<String> = text(&["id", "transaction_id", "transactionId"]);
         let status = text(&["status", "transaction_status", "transactionStatus"]).map(|s: String| {
             serde_json::from_value(Value::String(s.to_ascii_uppercase())).unwrap_or(TransactionStatus::Unknown)
@@ -495,13 +489,7 @@ impl WebhookHint {
 /// Reads the parts of `GET /transactions/{id}`'s `data` the lifecycle needs, tolerantly.
 pub fn observation_from(data: &Value) -> Option<Observation> {
     let object = data.as_object()?;
-    let text = |keys: &[&str]| {
-        keys.iter().find_map(|key| match object.get(*key) {
-            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().chars().take(500).collect::<String>()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        })
-    };
+    let text = |keys: &[&str]| text_field(object, keys, 500);
     let status = text(&["status"])?;
     Some(Observation {
         status: serde_json::from_value(Value::String(status.to_ascii_uppercase()))
@@ -509,6 +497,16 @@ pub fn observation_from(data: &Value) -> Option<Observation> {
         result_code: text(&["result_code", "resultCode"]),
         result_desc: text(&["result_desc", "resultDesc", "result_description", "resultDescription"]),
         mpesa_receipt: text(&["mpesa_receipt", "mpesaReceipt", "mpesa_receipt_number", "receipt"]),
+    })
+}
+
+/// The first of `keys` that holds a non-blank string (trimmed, at most `max_chars`) or a number:
+/// PalPluss spells the same field in camelCase or snake_case, and codes as strings or numbers.
+fn text_field(object: &serde_json::Map<String, Value>, keys: &[&str], max_chars: usize) -> Option<String> {
+    keys.iter().find_map(|key| match object.get(*key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().chars().take(max_chars).collect()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
     })
 }
 
@@ -637,7 +635,8 @@ pub fn retry_delay(attempt: u32) -> Option<u64> {
 
 type HmacSha256 = Hmac<Sha256>;
 
-fn hmac(secret: &[u8], parts: &[&[u8]]) -> HmacSha256 {
+/// HMAC-SHA256 over `parts` in order (shared by event signatures and checkout intents).
+pub(crate) fn hmac(secret: &[u8], parts: &[&[u8]]) -> HmacSha256 {
     // HMAC takes keys of any length; the error branch cannot happen.
     let mut mac =
         <HmacSha256 as KeyInit>::new_from_slice(secret).unwrap_or_else(|_| HmacSha256::new(&Default::default()));
@@ -743,7 +742,12 @@ pub fn status_token(random: [u8; 16]) -> String {
 
 /// RFC 4648 section 5 base64url, without `=` padding.
 pub fn base64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    base64_encode(bytes, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false)
+}
+
+/// Base64 with the given alphabet, `=`-padded or not (the Basic credentials use the standard
+/// alphabet with padding, tokens the URL alphabet without).
+pub(crate) fn base64_encode(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [
@@ -752,9 +756,13 @@ pub fn base64url(bytes: &[u8]) -> String {
             chunk.get(2).copied().unwrap_or(0),
         ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            let index = (n >> (18 - 6 * i)) & 63;
-            out.push(char::from(ALPHABET.get(index as usize).copied().unwrap_or(b'A')));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                let index = (n >> (18 - 6 * i)) & 63;
+                out.push(char::from(alphabet.get(index as usize).copied().unwrap_or(b'A')));
+            } else if pad {
+                out.push('=');
+            }
         }
     }
     out
@@ -782,7 +790,8 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
     text.as_bytes().chunks(2).map(|pair| Some(digit(*pair.first()?)? << 4 | digit(*pair.get(1)?)?)).collect()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Equality whose time depends on the lengths only, not on where the bytes differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -250,18 +250,12 @@ impl Config {
         const RATE: &str = "a whole number of calls from 1 to 10000";
         let upstream_rate_per_minute = match get(Variable::UpstreamRatePerMinute) {
             None => DEFAULT_UPSTREAM_RATE_PER_MINUTE,
-            Some(text) => parse_whole(&text, 10_000)
-                .filter(|n| *n >= 1)
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or(invalid(Variable::UpstreamRatePerMinute, RATE))?,
+            Some(text) => parse_count(&text, 10_000).ok_or(invalid(Variable::UpstreamRatePerMinute, RATE))?,
         };
         const DAYS: &str = "a whole number of days, at least 1 (at most ten years)";
         let retention_days = match get(Variable::RetentionDays) {
             None => DEFAULT_RETENTION_DAYS,
-            Some(text) => parse_whole(&text, 3650)
-                .filter(|n| *n >= 1)
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or(invalid(Variable::RetentionDays, DAYS))?,
+            Some(text) => parse_count(&text, 3650).ok_or(invalid(Variable::RetentionDays, DAYS))?,
         };
 
         const ORIGINS: &str = "a comma-separated list of exact origins such as https://shop.example";
@@ -378,10 +372,9 @@ impl Config {
     /// Whether a webhook path's last segment is `WEBHOOK_SECRET` (compared in constant time).
     /// Always `false` when no secret is configured.
     pub fn webhook_secret_matches(&self, candidate: &str) -> bool {
-        self.webhook_secret.as_deref().is_some_and(|secret| {
-            secret.len() == candidate.len()
-                && secret.bytes().zip(candidate.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-        })
+        self.webhook_secret
+            .as_deref()
+            .is_some_and(|secret| crate::lifecycle::constant_time_eq(secret.as_bytes(), candidate.as_bytes()))
     }
 
     /// Where signed payment events go, if anywhere.
@@ -545,6 +538,11 @@ pub fn loggable_path(path: &str) -> &str {
     }
 }
 
+/// A whole number from 1 to `max`.
+fn parse_count(text: &str, max: u32) -> Option<u32> {
+    parse_whole(text, u64::from(max)).filter(|n| *n >= 1).and_then(|n| u32::try_from(n).ok())
+}
+
 fn parse_whole(text: &str, max: u64) -> Option<u64> {
     if text.is_empty() || text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -655,24 +653,7 @@ pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
 
 /// Standard base64 with padding (for the Basic credentials).
 fn base64(input: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk.first().copied().unwrap_or(0),
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(TABLE.get(((n >> shift) & 63) as usize).copied().unwrap_or(b'A')));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    crate::lifecycle::base64_encode(input, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true)
 }
 
 /// The codes of the errors the proxy answers itself.

@@ -61,8 +61,8 @@ impl DurableObject for Budget {
             "/take" => {
                 let push = serde_json::from_slice::<Take>(&body).map(|t| t.push).unwrap_or(false);
                 let kind = if push { CallKind::Push } else { CallKind::StatusCheck };
-                let outcome = self.budget.borrow_mut().as_mut().map(|b| b.take(kind, limit, now));
-                Verdict { wait_ms: outcome.map_or(Ok(()), |o| o).err().unwrap_or(0) }
+                let outcome = self.budget.borrow_mut().as_mut().map_or(Ok(()), |b| b.take(kind, limit, now));
+                Verdict { wait_ms: outcome.err().unwrap_or(0) }
             }
             "/observe" => {
                 if let Ok(seen) = serde_json::from_slice::<Observe>(&body) {

@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 
 use crate::lifecycle::{
-    expired, next_wake, observation_from, poll_at, retry_delay, sign_event, EventType, MerchantEvent,
-    Payment as Record, WebhookDecision, WebhookHint, DAY_MS, SIGNATURE_HEADER,
+    expired, next_wake, observation_from, poll_at, retry_delay, sign_event, MerchantEvent, Payment as Record,
+    WebhookDecision, WebhookHint, DAY_MS, SIGNATURE_HEADER,
 };
 use crate::palpluss::{Envelope, TransactionStatus};
 
@@ -148,6 +148,8 @@ impl DurableObject for Payment {
                         self.save().await;
                         if decision == WebhookDecision::Confirm {
                             self.confirm().await;
+                            self.deliver().await;
+                            self.schedule().await;
                             Response::ok("confirmed")
                         } else {
                             Response::ok("ignored")
@@ -238,7 +240,8 @@ impl Payment {
         }
     }
 
-    /// Asks PalPluss (once at a time; a hint that arrives meanwhile asks again after).
+    /// Asks PalPluss (once at a time; a hint that arrives meanwhile asks again after). The caller
+    /// delivers any event it created and schedules the next wake-up.
     async fn confirm(&self) {
         if self.shared.confirming.replace(true) {
             self.shared.again.set(true);
@@ -253,8 +256,6 @@ impl Payment {
             }
         }
         self.shared.confirming.set(false);
-        self.deliver().await;
-        self.schedule().await;
     }
 
     async fn confirm_once(&self) {
@@ -360,17 +361,13 @@ impl Payment {
                 s.outbox.remove(index);
             }
             drop(stored);
-            log(if delivered { "info" } else { "warn" }, kind_text(event.kind, delivered), Some(&event.id));
+            match delivered {
+                true => log("info", "merchant event delivered", Some(&event.id)),
+                false => log("warn", "merchant event not delivered, will retry", Some(&event.id)),
+            }
         }
         self.shared.delivering.set(false);
         self.save().await;
-    }
-}
-
-fn kind_text(kind: EventType, delivered: bool) -> &'static str {
-    match (kind, delivered) {
-        (_, true) => "merchant event delivered",
-        (_, false) => "merchant event not delivered, will retry",
     }
 }
 

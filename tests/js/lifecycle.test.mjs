@@ -230,6 +230,7 @@ describe("webhooks in, confirmed", () => {
 
   test("a webhook is answered 200 at once, then confirmed by GET /transactions/{id} with the key", async () => {
     const w = await lifecycle();
+    const pushedAt = Date.now();
     const { data } = (await w.push()).json;
     Object.assign(w.palpluss.transactions.get(data.transactionId), { status: "FAILED", resultCode: "2001" });
     let release;
@@ -244,8 +245,11 @@ describe("webhooks in, confirmed", () => {
     const s = await w.until(data.transactionId, data.statusToken, (s) => s.final, "the confirmed status");
     assert.deepEqual([s.status, s.confirmed, s.resultCode, s.mpesaReceipt], ["FAILED", true, "2001", null]);
     assert.match(s.message, /PIN/);
-    // Upstream calls for a payment whose webhook came: the push and one confirmation.
-    assert.deepEqual([w.palpluss.pushes.length, w.palpluss.gets.length], [1, 1]);
+    // Upstream calls for a payment whose webhook came: the push and one confirmation (plus the
+    // 15 s poll only if this machine was so slow that the test outlived it).
+    const polled = Date.now() - pushedAt >= 14_000 ? 1 : 0;
+    assert.equal(w.palpluss.pushes.length, 1);
+    assert.ok(w.palpluss.gets.length >= 1 && w.palpluss.gets.length <= 1 + polled, `${w.palpluss.gets.length} GETs`);
     // The log shows the route, never the secret.
     assert.ok(logs.some((l) => l.includes("/webhooks/palpluss/***")));
   });

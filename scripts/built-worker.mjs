@@ -16,6 +16,13 @@ export const durableObjects = Object.fromEntries(
   ),
 );
 
+/** The Rate Limiting bindings wrangler.toml declares (`[[ratelimits]]`), as Miniflare options. */
+export const ratelimits = Object.fromEntries(
+  [...toml.matchAll(/\[\[ratelimits\]\]\s*name\s*=\s*"([^"]+)"[^\[]*?simple\s*=\s*\{\s*limit\s*=\s*(\d+)\s*,\s*period\s*=\s*(\d+)\s*\}/g)].map(
+    ([, name, limit, period]) => [name, { simple: { limit: Number(limit), period: Number(period) } }],
+  ),
+);
+
 /** Options for `new Miniflare(...)`: the built Worker, offline (`cf: false`), with every binding
  * wrangler.toml declares (its Durable Objects) and these variables. */
 export function builtWorker(bindings) {
@@ -27,6 +34,7 @@ export function builtWorker(bindings) {
     compatibilityDate,
     cf: false,
     durableObjects,
+    ratelimits,
     bindings,
   };
 }

@@ -2,8 +2,8 @@
 //! checkout intents, per-phone limits, the per-IP `Retry-After` and Turnstile's answer.
 //!
 //! Like [`crate::lifecycle`], time comes in as a parameter and the Worker only stores and executes
-//! what these functions decide. (The Worker's routes for them are the next step; these rules and
-//! formats are fixed by DESIGN.md, "Abuse guard and idempotency".)
+//! what these functions decide (its `Guard` Durable Object keeps one key's entry or one phone's
+//! history). The rules and formats are DESIGN.md's, "Abuse guard and idempotency".
 
 use core::fmt;
 
@@ -13,6 +13,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::lifecycle::{base64url, hex, hmac};
+use crate::proxy::codes;
 use crate::stk::CheckoutForm;
 
 /// How long an answer is kept for its `Idempotency-Key`.
@@ -23,10 +24,6 @@ pub const INTENT_SKEW_S: u64 = 60;
 pub const DEFAULT_INTENT_TTL_S: u64 = 900;
 /// The longest Turnstile token accepted.
 pub const TURNSTILE_TOKEN_MAX_CHARS: usize = 2048;
-/// Default `PHONE_COOLDOWN_SECONDS`.
-pub const DEFAULT_PHONE_COOLDOWN_S: u64 = 60;
-/// Default `PHONE_MAX_PER_HOUR`.
-pub const DEFAULT_PHONE_MAX_PER_HOUR: u32 = 5;
 
 /// Whether an `Idempotency-Key` is well formed: 1 to 255 characters from `!` to `~` (no space).
 ///
@@ -43,9 +40,10 @@ pub fn idempotency_key_valid(key: &str) -> bool {
 }
 
 /// The fingerprint of a validated request: "same body" means the same validated request, so
-/// `"0712 345 678"` and `"254712345678"` are the same body.
+/// `"0712 345 678"` and `"254712345678"` are the same body. `intent` and `turnstileToken` are not
+/// part of it: a retry may carry a fresh Turnstile token for the same payment.
 pub fn request_fingerprint(form: &CheckoutForm) -> String {
-    let canonical = serde_json::to_string(form).unwrap_or_default();
+    let canonical = serde_json::to_string(&form.payment_only()).unwrap_or_default();
     hex(&Sha256::digest(canonical.as_bytes()))
 }
 
@@ -86,24 +84,36 @@ pub enum IdempotencyDecision {
     Reused,
 }
 
-/// Decides a keyed request against what the key has seen.
+/// Decides a keyed request against what the key has seen. `fingerprint` is `None` when the body
+/// did not validate: such a request never takes a key (its 400 is not kept), and it is "another
+/// body" for a key that has an answer.
 ///
 /// ```
 /// use palpluss_stk::guard::{decide_idempotency, IdempotencyDecision, IdempotencyEntry};
 ///
-/// assert_eq!(decide_idempotency(None, "f1", 0), IdempotencyDecision::Run);
+/// assert_eq!(decide_idempotency(None, Some("f1"), 0), IdempotencyDecision::Run);
 /// let taken = IdempotencyEntry { fingerprint: "f1".into(), created_at: 0, answer: None };
-/// assert_eq!(decide_idempotency(Some(&taken), "f2", 1), IdempotencyDecision::InFlight);
+/// assert_eq!(decide_idempotency(Some(&taken), Some("f2"), 1), IdempotencyDecision::InFlight);
+/// assert_eq!(decide_idempotency(Some(&taken), None, 1), IdempotencyDecision::InFlight);
 /// ```
-pub fn decide_idempotency(entry: Option<&IdempotencyEntry>, fingerprint: &str, now: u64) -> IdempotencyDecision {
-    let Some(entry) = entry.filter(|e| now < e.created_at.saturating_add(IDEMPOTENCY_TTL_MS)) else {
+pub fn decide_idempotency(
+    entry: Option<&IdempotencyEntry>,
+    fingerprint: Option<&str>,
+    now: u64,
+) -> IdempotencyDecision {
+    let Some(entry) = entry.filter(|e| !entry_expired(e, now)) else {
         return IdempotencyDecision::Run;
     };
     match &entry.answer {
         None => IdempotencyDecision::InFlight,
-        Some(_) if entry.fingerprint != fingerprint => IdempotencyDecision::Reused,
-        Some(answer) => IdempotencyDecision::Replay(answer.clone()),
+        Some(answer) if fingerprint == Some(entry.fingerprint.as_str()) => IdempotencyDecision::Replay(answer.clone()),
+        Some(_) => IdempotencyDecision::Reused,
     }
+}
+
+/// Whether an entry is past its 24 hours (and may be deleted).
+pub fn entry_expired(entry: &IdempotencyEntry, now: u64) -> bool {
+    now >= entry.created_at.saturating_add(IDEMPOTENCY_TTL_MS)
 }
 
 /// A signed checkout intent: what the merchant's server agreed to charge.
@@ -139,10 +149,10 @@ impl IntentError {
     /// The stable machine code.
     pub fn code(&self) -> &'static str {
         match self {
-            IntentError::Required => "INTENT_REQUIRED",
-            IntentError::Invalid => "INTENT_INVALID",
-            IntentError::Expired => "INTENT_EXPIRED",
-            IntentError::Mismatch(_) => "INTENT_MISMATCH",
+            IntentError::Required => codes::INTENT_REQUIRED,
+            IntentError::Invalid => codes::INTENT_INVALID,
+            IntentError::Expired => codes::INTENT_EXPIRED,
+            IntentError::Mismatch(_) => codes::INTENT_MISMATCH,
         }
     }
 
@@ -193,9 +203,8 @@ pub fn verify_intent(token: &str, secret: &str, now_s: u64) -> Result<Intent, In
     let signature = base64url_decode(signature).ok_or(IntentError::Invalid)?;
     hmac(secret.as_bytes(), &[payload.as_bytes()]).verify_slice(&signature).map_err(|_| IntentError::Invalid)?;
     let json = base64url_decode(payload).ok_or(IntentError::Invalid)?;
-    let value: Value = serde_json::from_slice(&json).map_err(|_| IntentError::Invalid)?;
     // A signed payload is trusted to be ours, but its shape is still checked: amount a whole number.
-    let intent: Intent = serde_json::from_value(value).map_err(|_| IntentError::Invalid)?;
+    let intent: Intent = serde_json::from_slice(&json).map_err(|_| IntentError::Invalid)?;
     if now_s > intent.exp.saturating_add(INTENT_SKEW_S) {
         return Err(IntentError::Expired);
     }
@@ -274,8 +283,8 @@ impl PhoneRefusal {
     /// The stable machine code.
     pub fn code(self) -> &'static str {
         match self {
-            PhoneRefusal::Busy { .. } => "PHONE_BUSY",
-            PhoneRefusal::Limit { .. } => "PHONE_LIMIT",
+            PhoneRefusal::Busy { .. } => codes::PHONE_BUSY,
+            PhoneRefusal::Limit { .. } => codes::PHONE_LIMIT,
         }
     }
 
@@ -299,14 +308,14 @@ impl PhoneRefusal {
     }
 }
 
-/// The pushes sent to one phone (unix ms each), and whether the newest is still open.
+/// The pushes sent to one phone (unix ms each), and which of them is still open.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PhoneHistory {
     /// When each push in the last hour was sent to PalPluss, oldest first.
     pub sent: Vec<u64>,
-    /// The newest push is not final yet (a push that timed out counts as open).
-    pub open: bool,
+    /// The push (by its time in `sent`) that is not final yet; a push that timed out stays open.
+    pub open: Option<u64>,
 }
 
 /// An hour in milliseconds.
@@ -320,15 +329,15 @@ impl PhoneHistory {
     ///
     /// let mut phone = PhoneHistory::default();
     /// assert_eq!(phone.check(0, 60, 5), Ok(()));
-    /// phone.record_sent(0);
+    /// let push = phone.record_sent(0);
     /// assert_eq!(phone.check(10_000, 60, 5), Err(PhoneRefusal::Busy { retry_after_s: 50 }));
-    /// phone.settled();
+    /// phone.settled(push);
     /// assert_eq!(phone.check(10_000, 60, 5), Ok(()));
     /// ```
     pub fn check(&mut self, now: u64, cooldown_s: u64, max_per_hour: u32) -> Result<(), PhoneRefusal> {
         self.sent.retain(|&at| at.saturating_add(HOUR_MS) > now);
-        if let (true, Some(&newest)) = (self.open, self.sent.last()) {
-            let until = newest.saturating_add(cooldown_s.saturating_mul(1000));
+        if let Some(open) = self.open {
+            let until = open.saturating_add(cooldown_s.saturating_mul(1000));
             if until > now {
                 return Err(PhoneRefusal::Busy { retry_after_s: seconds_until(until, now) });
             }
@@ -340,15 +349,40 @@ impl PhoneHistory {
         Ok(())
     }
 
-    /// Counts a push sent to PalPluss (whatever came back), open until [`PhoneHistory::settled`].
-    pub fn record_sent(&mut self, now: u64) {
-        self.sent.push(now);
-        self.open = true;
+    /// [`PhoneHistory::check`] and, when it passes, [`PhoneHistory::record_sent`] in one step: what
+    /// the phone's object does atomically, so that of simultaneous pushes to one phone one goes.
+    pub fn reserve(&mut self, now: u64, cooldown_s: u64, max_per_hour: u32) -> Result<u64, PhoneRefusal> {
+        self.check(now, cooldown_s, max_per_hour)?;
+        Ok(self.record_sent(now))
     }
 
-    /// The newest push reached a final status (or was refused by PalPluss).
-    pub fn settled(&mut self) {
-        self.open = false;
+    /// Counts a push sent to PalPluss (whatever came back), open until [`PhoneHistory::settled`].
+    /// Returns the push's time, which names it for `settled` and `release`. Two pushes in one
+    /// millisecond get distinct times.
+    pub fn record_sent(&mut self, now: u64) -> u64 {
+        let at = self.sent.last().map_or(now, |&last| now.max(last.saturating_add(1)));
+        self.sent.push(at);
+        self.open = Some(at);
+        at
+    }
+
+    /// The push `at` reached a final status (or PalPluss refused it): the phone is no longer busy
+    /// because of it. A newer push stays open.
+    pub fn settled(&mut self, at: u64) {
+        if self.open == Some(at) {
+            self.open = None;
+        }
+    }
+
+    /// The push `at` was reserved but never sent (a later check refused it): it does not count.
+    pub fn release(&mut self, at: u64) {
+        self.sent.retain(|&t| t != at);
+        self.settled(at);
+    }
+
+    /// When this history has nothing left to remember (every push is out of the hour).
+    pub fn forget_at(&self) -> Option<u64> {
+        self.sent.last().map(|&newest| newest.saturating_add(HOUR_MS))
     }
 }
 

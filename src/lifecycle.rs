@@ -161,6 +161,9 @@ pub struct Payment {
     pub token_sha256: String,
     /// The final statuses an event was already created for (at most one event each).
     pub events: Vec<TransactionStatus>,
+    /// The phone guard's name for this push (its time there), released when the payment is final.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_push: Option<u64>,
 }
 
 /// What a confirmation changed.
@@ -206,6 +209,7 @@ impl Payment {
             updated_at: now,
             token_sha256: sha256_hex(status_token.as_bytes()),
             events: Vec::new(),
+            phone_push: None,
         }
     }
 

@@ -21,7 +21,10 @@ use core::fmt;
 
 use serde::Serialize;
 
-use crate::stk::{is_uuid, CheckoutForm, Limits, AMOUNT_MAX_LIMIT};
+use crate::stk::{
+    is_uuid, CheckoutForm, ErrorCode, Field, FieldError, Limits, RawStkRequest, RawValue, ValidationErrors,
+    AMOUNT_MAX_LIMIT,
+};
 
 /// The PalPluss API used when `PALPLUSS_BASE_URL` is not set.
 pub const DEFAULT_BASE_URL: &str = "https://api.palpluss.com/v1";
@@ -62,11 +65,21 @@ pub enum Variable {
     UpstreamRatePerMinute,
     /// `RETENTION_DAYS`: how long payment records are kept.
     RetentionDays,
+    /// `INTENT_SECRET` (a secret): pushes must carry an intent signed with it.
+    IntentSecret,
+    /// `TURNSTILE_SECRET` (a secret): pushes must carry a Turnstile token that siteverify accepts.
+    TurnstileSecret,
+    /// `TURNSTILE_VERIFY_URL`: where Turnstile tokens are checked.
+    TurnstileVerifyUrl,
+    /// `PHONE_COOLDOWN_SECONDS`: how long an open push keeps its phone busy.
+    PhoneCooldownSeconds,
+    /// `PHONE_MAX_PER_HOUR`: the most pushes to one phone in any hour.
+    PhoneMaxPerHour,
 }
 
 impl Variable {
     /// Every variable, in the order `/health` reports them.
-    pub const ALL: [Variable; 13] = [
+    pub const ALL: [Variable; 18] = [
         Variable::ApiKey,
         Variable::BaseUrl,
         Variable::CallbackUrl,
@@ -80,6 +93,11 @@ impl Variable {
         Variable::MerchantWebhookSecret,
         Variable::UpstreamRatePerMinute,
         Variable::RetentionDays,
+        Variable::IntentSecret,
+        Variable::TurnstileSecret,
+        Variable::TurnstileVerifyUrl,
+        Variable::PhoneCooldownSeconds,
+        Variable::PhoneMaxPerHour,
     ];
 
     /// The variable's name, e.g. `"CALLBACK_URL"`.
@@ -98,6 +116,11 @@ impl Variable {
             Variable::MerchantWebhookSecret => "MERCHANT_WEBHOOK_SECRET",
             Variable::UpstreamRatePerMinute => "UPSTREAM_RATE_PER_MINUTE",
             Variable::RetentionDays => "RETENTION_DAYS",
+            Variable::IntentSecret => "INTENT_SECRET",
+            Variable::TurnstileSecret => "TURNSTILE_SECRET",
+            Variable::TurnstileVerifyUrl => "TURNSTILE_VERIFY_URL",
+            Variable::PhoneCooldownSeconds => "PHONE_COOLDOWN_SECONDS",
+            Variable::PhoneMaxPerHour => "PHONE_MAX_PER_HOUR",
         }
     }
 
@@ -155,6 +178,10 @@ pub struct Config {
     merchant: Option<MerchantWebhook>,
     upstream_rate_per_minute: u32,
     retention_days: u32,
+    intent_secret: Option<String>,
+    turnstile: Option<Turnstile>,
+    phone_cooldown_s: u32,
+    phone_max_per_hour: u32,
     allowed_origins: Vec<String>,
     channel_id: Option<String>,
     credential_id: Option<String>,
@@ -177,6 +204,10 @@ impl fmt::Debug for Config {
             .field("merchant_webhook_url", &self.merchant.as_ref().map(|m| m.url.as_str()))
             .field("upstream_rate_per_minute", &self.upstream_rate_per_minute)
             .field("retention_days", &self.retention_days)
+            .field("intent_secret", &self.intent_secret.as_ref().map(|_| "[redacted]"))
+            .field("turnstile_verify_url", &self.turnstile.as_ref().map(|t| t.verify_url.as_str()))
+            .field("phone_cooldown_s", &self.phone_cooldown_s)
+            .field("phone_max_per_hour", &self.phone_max_per_hour)
             .finish()
     }
 }
@@ -258,6 +289,37 @@ impl Config {
             Some(text) => parse_count(&text, 3650).ok_or(invalid(Variable::RetentionDays, DAYS))?,
         };
 
+        let intent_secret = secret(Variable::IntentSecret)?;
+        const TURNSTILE_SECRET: &str = "your Turnstile widget's secret key (letters, digits, '-', '_' or '.')";
+        let turnstile_secret = match get(Variable::TurnstileSecret) {
+            None => None,
+            Some(s)
+                if (8..=256).contains(&s.len())
+                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) =>
+            {
+                Some(s)
+            }
+            Some(_) => return Err(invalid(Variable::TurnstileSecret, TURNSTILE_SECRET)),
+        };
+        const VERIFY: &str = "the https URL of Turnstile's siteverify (http only on 127.0.0.1 or localhost)";
+        let verify_url = get(Variable::TurnstileVerifyUrl).unwrap_or_else(|| DEFAULT_TURNSTILE_VERIFY_URL.to_owned());
+        if !(is_plain_https_url(&verify_url) || is_loopback_http(&verify_url)) {
+            return Err(invalid(Variable::TurnstileVerifyUrl, VERIFY));
+        }
+        let turnstile = turnstile_secret.map(|secret| Turnstile { secret, verify_url });
+        const COOLDOWN: &str = "a whole number of seconds from 0 to 3600";
+        let phone_cooldown_s = match get(Variable::PhoneCooldownSeconds) {
+            None => DEFAULT_PHONE_COOLDOWN_S,
+            Some(text) => parse_whole(&text, 3600)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or(invalid(Variable::PhoneCooldownSeconds, COOLDOWN))?,
+        };
+        const PER_HOUR: &str = "a whole number of pushes from 1 to 10000";
+        let phone_max_per_hour = match get(Variable::PhoneMaxPerHour) {
+            None => DEFAULT_PHONE_MAX_PER_HOUR,
+            Some(text) => parse_count(&text, 10_000).ok_or(invalid(Variable::PhoneMaxPerHour, PER_HOUR))?,
+        };
+
         const ORIGINS: &str = "a comma-separated list of exact origins such as https://shop.example";
         let allowed_origins = match get(Variable::AllowedOrigins) {
             None => Vec::new(),
@@ -300,7 +362,13 @@ impl Config {
         let mut secrets = vec![api_key, encoded];
         secrets.extend(webhook_secret.iter().cloned());
         secrets.extend(merchant.iter().map(|m| m.secret.clone()));
+        secrets.extend(intent_secret.iter().cloned());
+        secrets.extend(turnstile.iter().map(|t| t.secret.clone()));
         Ok(Config {
+            intent_secret,
+            turnstile,
+            phone_cooldown_s,
+            phone_max_per_hour,
             secrets,
             base_url,
             callback_url,
@@ -422,9 +490,46 @@ impl Config {
         self.upstream_timeout_ms
     }
 
-    /// The JSON body sent to PalPluss: the validated checkout plus the server-side fields, with
+    /// Validates a checkout as this proxy takes it: [`CheckoutForm::validate`] with `AMOUNT_MAX`,
+    /// and `intent` refused (`FIELD_NOT_ALLOWED`) when no `INTENT_SECRET` is set.
+    pub fn validate_checkout(&self, raw: &RawStkRequest) -> Result<CheckoutForm, Vec<FieldError>> {
+        let result = CheckoutForm::validate(raw, &self.limits).map_err(ValidationErrors::into_vec);
+        if self.intent_secret.is_some() || raw.intent == RawValue::Missing {
+            return result;
+        }
+        let mut errors = result.err().unwrap_or_default();
+        errors.retain(|e| e.field() != Field::Intent);
+        errors.push(FieldError::new(Field::Intent, ErrorCode::FieldNotAllowed, &self.limits));
+        let order = |e: &FieldError| Field::REQUEST.iter().position(|&f| f == e.field()).unwrap_or(0);
+        errors.sort_by_key(order);
+        Err(errors)
+    }
+
+    /// `INTENT_SECRET`, when pushes must carry a signed intent.
+    pub fn intent_secret(&self) -> Option<&str> {
+        self.intent_secret.as_deref()
+    }
+
+    /// `TURNSTILE_SECRET` and `TURNSTILE_VERIFY_URL`, when pushes must pass Turnstile.
+    pub fn turnstile(&self) -> Option<&Turnstile> {
+        self.turnstile.as_ref()
+    }
+
+    /// `PHONE_COOLDOWN_SECONDS` (0: no cooldown).
+    pub fn phone_cooldown_s(&self) -> u64 {
+        u64::from(self.phone_cooldown_s)
+    }
+
+    /// `PHONE_MAX_PER_HOUR`.
+    pub fn phone_max_per_hour(&self) -> u32 {
+        self.phone_max_per_hour
+    }
+
+    /// The JSON body sent to PalPluss: the validated checkout (without `intent` and
+    /// `turnstileToken`, which never leave the proxy) plus the server-side fields, with
     /// `callback_url` from [`Config::callback_url`].
     pub fn upstream_body(&self, form: &CheckoutForm, callback_url: &str) -> String {
+        let form = &form.payment_only();
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Upstream<'a> {
@@ -446,6 +551,50 @@ impl Config {
         serde_json::to_string(&body).unwrap_or_default()
     }
 }
+
+/// Turnstile's configuration (`TURNSTILE_SECRET` and `TURNSTILE_VERIFY_URL`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Turnstile {
+    /// The widget's secret key.
+    pub secret: String,
+    /// siteverify.
+    pub verify_url: String,
+}
+
+impl fmt::Debug for Turnstile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Turnstile").field("secret", &"[redacted]").field("verify_url", &self.verify_url).finish()
+    }
+}
+
+impl Turnstile {
+    /// The form body posted to siteverify: `secret`, `response` and, when known, `remoteip`.
+    ///
+    /// ```
+    /// use palpluss_stk::proxy::Turnstile;
+    ///
+    /// let t = Turnstile { secret: "1x0000000000000000000000000000000AA".into(), verify_url: String::new() };
+    /// assert_eq!(
+    ///     t.verify_body("XXXX.DUMMY.TOKEN.XXXX", Some("203.0.113.7")),
+    ///     "secret=1x0000000000000000000000000000000AA&response=XXXX.DUMMY.TOKEN.XXXX&remoteip=203.0.113.7",
+    /// );
+    /// ```
+    pub fn verify_body(&self, token: &str, remote_ip: Option<&str>) -> String {
+        let mut body = ["secret=", &percent_encode(&self.secret), "&response=", &percent_encode(token)].concat();
+        if let Some(ip) = remote_ip {
+            body.push_str("&remoteip=");
+            body.push_str(&percent_encode(ip));
+        }
+        body
+    }
+}
+
+/// Cloudflare's siteverify, the default of `TURNSTILE_VERIFY_URL`.
+pub const DEFAULT_TURNSTILE_VERIFY_URL: &str = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
+/// The default of `PHONE_COOLDOWN_SECONDS`.
+pub const DEFAULT_PHONE_COOLDOWN_S: u32 = 60;
+/// The default of `PHONE_MAX_PER_HOUR`.
+pub const DEFAULT_PHONE_MAX_PER_HOUR: u32 = 5;
 
 /// Where signed payment events go (`MERCHANT_WEBHOOK_URL` and `MERCHANT_WEBHOOK_SECRET`).
 #[derive(Clone, PartialEq, Eq)]
@@ -680,4 +829,30 @@ pub mod codes {
     pub const BUSY: &str = "BUSY";
     /// 404: no payment with that id and token (unknown id and wrong token look the same).
     pub const PAYMENT_NOT_FOUND: &str = "PAYMENT_NOT_FOUND";
+    /// 429: too many pushes from this client IP (the Rate Limiting binding).
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// 400: the `Idempotency-Key` header is not 1-255 characters from `!` to `~`.
+    pub const IDEMPOTENCY_KEY_INVALID: &str = "IDEMPOTENCY_KEY_INVALID";
+    /// 409: a request with this `Idempotency-Key` is still in flight.
+    pub const IDEMPOTENCY_KEY_IN_USE: &str = "IDEMPOTENCY_KEY_IN_USE";
+    /// 422: this `Idempotency-Key` was used with another body.
+    pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
+    /// 400: `INTENT_SECRET` is set and the body has no `intent`.
+    pub const INTENT_REQUIRED: &str = "INTENT_REQUIRED";
+    /// 400: the intent is malformed or its signature does not match.
+    pub const INTENT_INVALID: &str = "INTENT_INVALID";
+    /// 400: the intent is past its `exp` (60 s skew allowed).
+    pub const INTENT_EXPIRED: &str = "INTENT_EXPIRED";
+    /// 400: the request differs from the intent; `details.fields` names the fields.
+    pub const INTENT_MISMATCH: &str = "INTENT_MISMATCH";
+    /// 400: `TURNSTILE_SECRET` is set and the body has no `turnstileToken`.
+    pub const TURNSTILE_REQUIRED: &str = "TURNSTILE_REQUIRED";
+    /// 403: siteverify refused the Turnstile token.
+    pub const TURNSTILE_FAILED: &str = "TURNSTILE_FAILED";
+    /// 503: siteverify could not be asked or could not say.
+    pub const TURNSTILE_UNAVAILABLE: &str = "TURNSTILE_UNAVAILABLE";
+    /// 429: a push to this phone is still open and younger than `PHONE_COOLDOWN_SECONDS`.
+    pub const PHONE_BUSY: &str = "PHONE_BUSY";
+    /// 429: this phone had `PHONE_MAX_PER_HOUR` pushes in the last hour.
+    pub const PHONE_LIMIT: &str = "PHONE_LIMIT";
 }

@@ -103,11 +103,15 @@ pub enum Field {
     ChannelId,
     /// `credential_id` (snake_case on the wire, as PalPluss names it)
     CredentialId,
+    /// `intent`: the merchant's signed checkout intent (checked by the proxy, never forwarded).
+    Intent,
+    /// `turnstileToken`: Cloudflare Turnstile's answer (checked by the proxy, never forwarded).
+    TurnstileToken,
 }
 
 impl Field {
     /// The fields of a request, in the order errors are reported.
-    pub const REQUEST: [Field; 7] = [
+    pub const REQUEST: [Field; 9] = [
         Field::Amount,
         Field::Phone,
         Field::AccountReference,
@@ -115,6 +119,8 @@ impl Field {
         Field::CallbackUrl,
         Field::ChannelId,
         Field::CredentialId,
+        Field::Intent,
+        Field::TurnstileToken,
     ];
 
     /// The wire name, e.g. `"accountReference"`; `"request"` for the request as a whole.
@@ -128,6 +134,8 @@ impl Field {
             Field::CallbackUrl => "callbackUrl",
             Field::ChannelId => "channelId",
             Field::CredentialId => "credential_id",
+            Field::Intent => "intent",
+            Field::TurnstileToken => "turnstileToken",
         }
     }
 }
@@ -457,6 +465,10 @@ pub struct RawStkRequest {
     pub channel_id: RawValue,
     /// `credential_id`
     pub credential_id: RawValue,
+    /// `intent`
+    pub intent: RawValue,
+    /// `turnstileToken`
+    pub turnstile_token: RawValue,
 }
 
 impl RawStkRequest {
@@ -470,6 +482,8 @@ impl RawStkRequest {
             Field::CallbackUrl => Some(&mut self.callback_url),
             Field::ChannelId => Some(&mut self.channel_id),
             Field::CredentialId => Some(&mut self.credential_id),
+            Field::Intent => Some(&mut self.intent),
+            Field::TurnstileToken => Some(&mut self.turnstile_token),
             Field::Request => None,
         }
     }
@@ -509,7 +523,8 @@ impl<'de> Deserialize<'de> for RawStkRequest {
 /// A valid checkout form: what a browser sends to the proxy.
 ///
 /// Serialises to the wire shape `{ amount, phone, accountReference, transactionDesc }` with the
-/// phone normalised and the texts trimmed.
+/// phone normalised and the texts trimmed, plus `intent` and `turnstileToken` when it has them
+/// (the proxy checks those two and never forwards them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", try_from = "RawStkRequest")]
 pub struct CheckoutForm {
@@ -517,6 +532,10 @@ pub struct CheckoutForm {
     phone: PhoneNumber,
     account_reference: String,
     transaction_desc: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    intent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    turnstile_token: Option<String>,
 }
 
 /// A valid PalPluss `POST /payments/stk` request.
@@ -584,6 +603,8 @@ impl Checker<'_> {
             phone: phone?,
             account_reference: account_reference?,
             transaction_desc: transaction_desc?,
+            intent: None,
+            turnstile_token: None,
         })
     }
 
@@ -623,7 +644,27 @@ impl CheckoutForm {
         c.forbid(Field::CallbackUrl, &raw.callback_url);
         c.forbid(Field::ChannelId, &raw.channel_id);
         c.forbid(Field::CredentialId, &raw.credential_id);
-        c.finish(form)
+        let intent = c.check(Field::Intent, check_token(&raw.intent));
+        let turnstile_token = c.check(Field::TurnstileToken, check_token(&raw.turnstile_token));
+        c.finish(form.zip(intent.zip(turnstile_token)).map(|(form, (intent, turnstile_token))| CheckoutForm {
+            intent,
+            turnstile_token,
+            ..form
+        }))
+    }
+
+    /// The signed checkout intent sent with the form, if any.
+    pub fn intent(&self) -> Option<&str> {
+        self.intent.as_deref()
+    }
+    /// Cloudflare Turnstile's token sent with the form, if any.
+    pub fn turnstile_token(&self) -> Option<&str> {
+        self.turnstile_token.as_deref()
+    }
+    /// The payment this form asks for, without `intent` and `turnstileToken`: what "the same
+    /// request" means for an `Idempotency-Key` (a retry may carry a fresh Turnstile token).
+    pub fn payment_only(&self) -> CheckoutForm {
+        CheckoutForm { intent: None, turnstile_token: None, ..self.clone() }
     }
 
     /// The amount in whole shillings.
@@ -736,6 +777,8 @@ impl StkPushRequest {
             phone: self.phone,
             account_reference: self.account_reference.clone(),
             transaction_desc: self.transaction_desc.clone(),
+            intent: None,
+            turnstile_token: None,
         }
     }
 }
@@ -807,6 +850,21 @@ fn decimal_to_whole(s: &str) -> Result<f64, ErrorCode> {
         return Err(ErrorCode::AmountTooSmall);
     }
     Ok(whole as f64)
+}
+
+/// The longest `intent` or `turnstileToken` accepted.
+pub const TOKEN_MAX_CHARS: usize = 2048;
+
+/// `intent` and `turnstileToken`: optional text of at most [`TOKEN_MAX_CHARS`]; blank is absent
+/// (Turnstile's hidden input is empty until the widget has run).
+fn check_token(value: &RawValue) -> Result<Option<String>, ErrorCode> {
+    match value {
+        RawValue::Missing | RawValue::Null => Ok(None),
+        RawValue::String(s) if s.trim().is_empty() => Ok(None),
+        RawValue::String(s) if s.len() > TOKEN_MAX_CHARS => Err(ErrorCode::TooLong),
+        RawValue::String(s) => Ok(Some(s.trim().to_owned())),
+        RawValue::Number(_) | RawValue::Other => Err(ErrorCode::InvalidType),
+    }
 }
 
 fn check_phone(value: &RawValue) -> Result<PhoneNumber, ErrorCode> {
@@ -979,6 +1037,7 @@ fn static_message(field: Field, code: ErrorCode) -> Option<&'static str> {
     Some(match (field, code) {
         (_, ErrorCode::Phone(e)) => e.message(),
         (Field::Request, _) => "The request must be a JSON object with the payment details.",
+        (Field::Intent, ErrorCode::FieldNotAllowed) => "intent is not accepted: the proxy has no INTENT_SECRET.",
         (_, ErrorCode::FieldNotAllowed) => return None,
         (Field::Amount, ErrorCode::Required) => "Enter the amount to pay.",
         (Field::Amount, ErrorCode::AmountNotWhole) => "Enter the amount in whole shillings, without cents.",
@@ -1008,6 +1067,8 @@ fn static_message(field: Field, code: ErrorCode) -> Option<&'static str> {
             "callbackUrl must be an absolute https URL with a host, e.g. https://shop.example/mpesa."
         }
         (Field::ChannelId | Field::CredentialId, _) => return None,
+        (Field::Intent, _) => "This checkout link is not valid. Reload the page and try again.",
+        (Field::TurnstileToken, _) => "The security check did not work. Reload the page and try again.",
     })
 }
 

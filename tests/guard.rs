@@ -3,9 +3,9 @@
 #![cfg(not(target_arch = "wasm32"))] // uses native-only dev-dependencies
 
 use palpluss_stk::guard::{
-    base64url_decode, decide_idempotency, idempotency_key_valid, intent_matches, ip_retry_after, request_fingerprint,
-    sign_intent, turnstile_verdict, verify_intent, IdempotencyDecision, IdempotencyEntry, Intent, IntentError,
-    KeptAnswer, PhoneHistory, PhoneRefusal, TurnstileVerdict, IDEMPOTENCY_TTL_MS,
+    base64url_decode, decide_idempotency, entry_expired, idempotency_key_valid, intent_matches, ip_retry_after,
+    request_fingerprint, sign_intent, turnstile_verdict, verify_intent, IdempotencyDecision, IdempotencyEntry, Intent,
+    IntentError, KeptAnswer, PhoneHistory, PhoneRefusal, TurnstileVerdict, IDEMPOTENCY_TTL_MS,
 };
 use palpluss_stk::lifecycle::base64url;
 use palpluss_stk::{CheckoutForm, Limits, RawStkRequest};
@@ -45,6 +45,15 @@ fn the_same_validated_request_has_the_same_fingerprint() {
     assert_eq!(request_fingerprint(&a), request_fingerprint(&b));
     assert_ne!(request_fingerprint(&a), request_fingerprint(&form(1501, "0712345678", "INV-1", "Tea")));
     assert_ne!(request_fingerprint(&a), request_fingerprint(&form(1500, "0712345679", "INV-1", "Tea")));
+    // A fresh Turnstile token (or the intent) does not make it another payment.
+    let raw: RawStkRequest = serde_json::from_value(serde_json::json!({
+        "amount": 1500, "phone": "0712345678", "accountReference": "INV-1", "transactionDesc": "Tea",
+        "turnstileToken": "XXXX.DUMMY.TOKEN.XXXX", "intent": "p.s"
+    }))
+    .unwrap();
+    let with_tokens = CheckoutForm::validate(&raw, &Limits::default()).unwrap();
+    assert_eq!(with_tokens.turnstile_token(), Some("XXXX.DUMMY.TOKEN.XXXX"));
+    assert_eq!(request_fingerprint(&with_tokens), request_fingerprint(&a));
     assert_eq!(request_fingerprint(&a).len(), 64);
 }
 
@@ -53,21 +62,27 @@ fn idempotency_decisions() {
     let answer = KeptAnswer { status: 200, body: "{\"success\":true}".into(), retry_after: None };
     let taken = IdempotencyEntry { fingerprint: "f1".into(), created_at: 1_000, answer: None };
     let answered = IdempotencyEntry { answer: Some(answer.clone()), ..taken.clone() };
-    assert_eq!(decide_idempotency(None, "f1", 1_000), IdempotencyDecision::Run);
-    assert_eq!(decide_idempotency(Some(&taken), "f1", 2_000), IdempotencyDecision::InFlight);
+    assert_eq!(decide_idempotency(None, Some("f1"), 1_000), IdempotencyDecision::Run);
+    assert_eq!(decide_idempotency(Some(&taken), Some("f1"), 2_000), IdempotencyDecision::InFlight);
     assert_eq!(
-        decide_idempotency(Some(&taken), "other", 2_000),
+        decide_idempotency(Some(&taken), Some("other"), 2_000),
         IdempotencyDecision::InFlight,
         "409 whatever the body"
     );
-    assert_eq!(decide_idempotency(Some(&answered), "f1", 2_000), IdempotencyDecision::Replay(answer));
-    assert_eq!(decide_idempotency(Some(&answered), "other", 2_000), IdempotencyDecision::Reused);
+    assert_eq!(decide_idempotency(Some(&answered), Some("f1"), 2_000), IdempotencyDecision::Replay(answer));
+    assert_eq!(decide_idempotency(Some(&answered), Some("other"), 2_000), IdempotencyDecision::Reused);
+    // A body that did not validate: never takes a key, "another body" for an answered one.
+    assert_eq!(decide_idempotency(Some(&taken), None, 2_000), IdempotencyDecision::InFlight);
+    assert_eq!(decide_idempotency(Some(&answered), None, 2_000), IdempotencyDecision::Reused);
+    assert_eq!(decide_idempotency(None, None, 2_000), IdempotencyDecision::Run);
+    assert!(!entry_expired(&answered, 1_000 + IDEMPOTENCY_TTL_MS - 1));
+    assert!(entry_expired(&answered, 1_000 + IDEMPOTENCY_TTL_MS));
     // Kept 24 h.
     assert!(matches!(
-        decide_idempotency(Some(&answered), "f1", 1_000 + IDEMPOTENCY_TTL_MS - 1),
+        decide_idempotency(Some(&answered), Some("f1"), 1_000 + IDEMPOTENCY_TTL_MS - 1),
         IdempotencyDecision::Replay(_)
     ));
-    assert_eq!(decide_idempotency(Some(&answered), "f1", 1_000 + IDEMPOTENCY_TTL_MS), IdempotencyDecision::Run);
+    assert_eq!(decide_idempotency(Some(&answered), Some("f1"), 1_000 + IDEMPOTENCY_TTL_MS), IdempotencyDecision::Run);
 }
 
 // ---- intents ----
@@ -185,12 +200,13 @@ proptest! {
 fn a_phone_waits_out_the_cooldown_while_its_push_is_open() {
     let mut phone = PhoneHistory::default();
     assert_eq!(phone.check(0, 60, 5), Ok(()));
-    phone.record_sent(0);
+    let push = phone.record_sent(0);
     assert_eq!(phone.check(1, 60, 5), Err(PhoneRefusal::Busy { retry_after_s: 60 }));
     assert_eq!(phone.check(59_001, 60, 5), Err(PhoneRefusal::Busy { retry_after_s: 1 }));
     assert_eq!(phone.check(60_000, 60, 5), Ok(()), "older than the cooldown: free even if still open");
-    phone.settled();
+    phone.settled(push);
     assert_eq!(phone.check(1, 60, 5), Ok(()), "a final status frees the phone at once");
+    assert_eq!(phone.check(1, 0, 5), Ok(()), "a cooldown of 0 is no cooldown");
     assert_eq!(PhoneRefusal::Busy { retry_after_s: 3 }.code(), "PHONE_BUSY");
 }
 
@@ -198,15 +214,35 @@ fn a_phone_waits_out_the_cooldown_while_its_push_is_open() {
 fn a_phone_gets_at_most_n_pushes_in_any_hour() {
     let mut phone = PhoneHistory::default();
     for i in 0..5 {
-        assert_eq!(phone.check(i * 600_000, 60, 5), Ok(()));
-        phone.record_sent(i * 600_000);
-        phone.settled();
+        let push = phone.reserve(i * 600_000, 60, 5).unwrap();
+        phone.settled(push);
     }
     // The sixth within the hour: refused until the first leaves the hour.
     let refused = phone.check(2_500_000, 60, 5).unwrap_err();
     assert_eq!(refused, PhoneRefusal::Limit { retry_after_s: 1_100 });
     assert_eq!(refused.code(), "PHONE_LIMIT");
     assert_eq!(phone.check(3_600_000, 60, 5), Ok(()), "a sliding hour");
+}
+
+#[test]
+fn reservations_are_atomic_named_and_can_be_taken_back() {
+    let mut phone = PhoneHistory::default();
+    let first = phone.reserve(1_000, 60, 5).unwrap();
+    assert!(matches!(phone.reserve(1_000, 60, 5), Err(PhoneRefusal::Busy { .. })), "one of simultaneous pushes");
+    // A push reserved but never sent (the budget said no) does not count and frees the phone.
+    phone.release(first);
+    assert_eq!(phone.sent, Vec::<u64>::new());
+    let a = phone.reserve(1_000, 0, 5).unwrap();
+    let b = phone.reserve(1_000, 0, 5).unwrap();
+    assert_ne!(a, b, "two pushes in one millisecond have distinct names");
+    // An older push settling does not free the phone from a newer open one.
+    phone.settled(a);
+    assert_eq!(phone.open, Some(b));
+    assert!(matches!(phone.check(1_000, 60, 5), Err(PhoneRefusal::Busy { .. })));
+    phone.settled(b);
+    assert_eq!(phone.open, None);
+    assert_eq!(phone.forget_at(), Some(b + 3_600_000));
+    assert_eq!(PhoneHistory::default().forget_at(), None);
 }
 
 #[test]

@@ -92,16 +92,25 @@ proptest! {
     #[test]
     fn no_field_values_panic(
         amount in raw_value(), phone in raw_value(), reference in raw_value(), desc in raw_value(),
-        url in raw_value(), channel in raw_value(), max in 1u64..1_000_000,
+        url in raw_value(), channel in raw_value(), intent in raw_value(), turnstile in raw_value(),
+        max in 1u64..1_000_000,
     ) {
         let raw = RawStkRequest {
             amount, phone, account_reference: reference, transaction_desc: desc,
             callback_url: url, channel_id: channel, credential_id: RawValue::Missing,
+            intent, turnstile_token: turnstile,
         };
         let limits = Limits::with_amount_max(max).unwrap();
         match StkPushRequest::validate(&raw, &limits) {
             Ok(request) => prop_assert!(request.amount() >= 1 && request.amount() <= max),
             Err(errors) => prop_assert!(errors.len() >= 1 && errors.len() <= 7),
+        }
+        match CheckoutForm::validate(&raw, &limits) {
+            Ok(form) => {
+                prop_assert!(form.intent().is_none_or(|t| !t.is_empty() && t.len() <= 2048));
+                prop_assert!(form.turnstile_token().is_none_or(|t| !t.is_empty() && t.len() <= 2048));
+            }
+            Err(errors) => prop_assert!(errors.len() >= 1 && errors.len() <= 9),
         }
     }
 

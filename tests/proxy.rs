@@ -254,3 +254,80 @@ fn presence_knows_the_callback_is_optional_with_a_webhook_secret() {
     assert!(presence.contains(&("CALLBACK_URL", false, false)));
     assert!(presence.contains(&("WEBHOOK_SECRET", true, false)));
 }
+
+#[test]
+fn guard_settings_defaults_limits_and_redaction() {
+    let c = config(&[]).unwrap();
+    assert_eq!((c.phone_cooldown_s(), c.phone_max_per_hour()), (60, 5));
+    assert!(c.intent_secret().is_none() && c.turnstile().is_none());
+    let c = config(&[
+        ("INTENT_SECRET", "isec_0123456789abcdef"),
+        ("TURNSTILE_SECRET", "1x0000000000000000000000000000000AA"),
+        ("PHONE_COOLDOWN_SECONDS", "0"),
+        ("PHONE_MAX_PER_HOUR", "12"),
+    ])
+    .unwrap();
+    assert_eq!(c.intent_secret(), Some("isec_0123456789abcdef"));
+    let turnstile = c.turnstile().unwrap();
+    assert_eq!(turnstile.verify_url, proxy::DEFAULT_TURNSTILE_VERIFY_URL);
+    assert_eq!((c.phone_cooldown_s(), c.phone_max_per_hour()), (0, 12));
+    // Both secrets are redacted like the key, and never in Debug.
+    let text = "isec_0123456789abcdef and 1x0000000000000000000000000000000AA";
+    assert!(!proxy::redact(text, c.secrets()).contains("isec_"));
+    assert!(!proxy::redact(text, c.secrets()).contains("1x000"));
+    assert!(!format!("{c:?}").contains("isec_0123") && !format!("{c:?}").contains("1x000"));
+    for (name, value) in [
+        ("INTENT_SECRET", "short"),
+        ("TURNSTILE_SECRET", "has space in it"),
+        ("TURNSTILE_VERIFY_URL", "http://challenges.example/siteverify"),
+        ("PHONE_COOLDOWN_SECONDS", "3601"),
+        ("PHONE_COOLDOWN_SECONDS", "-1"),
+        ("PHONE_MAX_PER_HOUR", "0"),
+        ("PHONE_MAX_PER_HOUR", "1.5"),
+    ] {
+        let e = config(&[(name, value)]).unwrap_err();
+        assert_eq!(e.code(), ["CONFIG_INVALID_", name].concat(), "{name}={value}");
+        assert!(value.len() < 5 || !e.message().contains(value), "{}", e.message());
+    }
+    assert!(config(&[("TURNSTILE_VERIFY_URL", "http://127.0.0.1:8788/siteverify")]).is_ok(), "a local stand-in");
+}
+
+#[test]
+fn intent_and_turnstile_token_are_checked_and_never_forwarded() {
+    let raw = |extra: serde_json::Value| -> RawStkRequest {
+        let mut body = serde_json::json!({"amount": 10, "phone": "0712345678", "accountReference": "A1", "transactionDesc": "Tea"});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(body).unwrap()
+    };
+    let codes = |errors: Vec<palpluss_stk::FieldError>| -> Vec<(String, String)> {
+        errors.iter().map(|e| (e.field().to_string(), e.code().to_string())).collect()
+    };
+    let plain = config(&[]).unwrap();
+    let with_intent = config(&[("INTENT_SECRET", "isec_0123456789abcdef")]).unwrap();
+    // Without INTENT_SECRET an intent is not allowed, whatever it holds, in field order.
+    let refused = plain.validate_checkout(&raw(serde_json::json!({"intent": "p.s", "amount": 0}))).unwrap_err();
+    assert_eq!(
+        codes(refused),
+        [("amount".into(), "AMOUNT_TOO_SMALL".into()), ("intent".into(), "FIELD_NOT_ALLOWED".into())]
+    );
+    let refused = plain.validate_checkout(&raw(serde_json::json!({"intent": 5}))).unwrap_err();
+    assert_eq!(codes(refused), [("intent".into(), "FIELD_NOT_ALLOWED".into())]);
+    // With it: a string of at most 2048 characters.
+    let form =
+        with_intent.validate_checkout(&raw(serde_json::json!({"intent": "p.s", "turnstileToken": "t"}))).unwrap();
+    assert_eq!((form.intent(), form.turnstile_token()), (Some("p.s"), Some("t")));
+    let refused = with_intent
+        .validate_checkout(&raw(serde_json::json!({"intent": "x".repeat(2049), "turnstileToken": ["t"]})))
+        .unwrap_err();
+    assert_eq!(
+        codes(refused),
+        [("intent".into(), "TOO_LONG".into()), ("turnstileToken".into(), "INVALID_TYPE".into())]
+    );
+    // A turnstileToken without TURNSTILE_SECRET is accepted; over 2048 characters it is TOO_LONG.
+    assert!(plain.validate_checkout(&raw(serde_json::json!({"turnstileToken": "x".repeat(2048)}))).is_ok());
+    let refused = plain.validate_checkout(&raw(serde_json::json!({"turnstileToken": "x".repeat(2049)}))).unwrap_err();
+    assert_eq!(codes(refused), [("turnstileToken".into(), "TOO_LONG".into())]);
+    // Neither ever reaches PalPluss.
+    let upstream = with_intent.upstream_body(&form, "https://shop.example/cb");
+    assert!(!upstream.contains("intent") && !upstream.contains("turnstile"), "{upstream}");
+}

@@ -352,6 +352,8 @@ pub(crate) fn read_request(input: &JsValue) -> Option<RawStkRequest> {
         callback_url: field(Field::CallbackUrl),
         channel_id: field(Field::ChannelId),
         credential_id: field(Field::CredentialId),
+        intent: field(Field::Intent),
+        turnstile_token: field(Field::TurnstileToken),
     })
 }
 
@@ -395,6 +397,11 @@ pub(crate) fn checkout_object(form: &CheckoutForm) -> Object {
     set(&out, "phone", &JsValue::from_str(form.phone().as_str()));
     set(&out, "accountReference", &JsValue::from_str(form.account_reference()));
     set(&out, "transactionDesc", &JsValue::from_str(form.transaction_desc()));
+    for (name, value) in [("intent", form.intent()), ("turnstileToken", form.turnstile_token())] {
+        if let Some(value) = value {
+            set(&out, name, &JsValue::from_str(value));
+        }
+    }
     out
 }
 

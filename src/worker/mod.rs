@@ -16,16 +16,23 @@ use std::rc::Rc;
 
 use ::worker::{console_log, event, Context, Date, Env, Headers, Method, Request, Response};
 use serde_json::{json, Value};
+use wasm_bindgen::{JsCast, JsValue};
 
+use crate::guard::{
+    idempotency_key_valid, intent_matches, ip_retry_after, request_fingerprint, turnstile_verdict, verify_intent,
+    IntentError, KeptAnswer, PhoneRefusal, TurnstileVerdict,
+};
 use crate::lifecycle::{status_token, Payment as Record, WebhookHint};
 use crate::palpluss::Envelope;
-use crate::proxy::{self, codes, mask_phone, Config, ConfigError, MAX_BODY_BYTES};
+use crate::proxy::{self, codes, mask_phone, Config, ConfigError, Turnstile, MAX_BODY_BYTES};
 use crate::stk::{CheckoutForm, ErrorCode, Field, FieldError, RawStkRequest};
 
 mod budget;
+mod guard;
 mod payment;
 mod upstream;
 
+use guard::{Verdict, VerdictKind};
 use upstream::{read_capped, Failure};
 
 thread_local! {
@@ -62,6 +69,8 @@ enum Reply {
     Data { status: u16, data: Value },
     /// A streamed answer (SSE) from a payment's object.
     Stream(Response),
+    /// An answer kept for an `Idempotency-Key`, given again.
+    Replay(KeptAnswer),
 }
 
 impl Reply {
@@ -77,6 +86,7 @@ impl Reply {
             | Reply::Data { status, .. } => *status,
             Reply::Preflight { .. } => 204,
             Reply::Stream(response) => response.status_code(),
+            Reply::Replay(answer) => answer.status,
         }
     }
 }
@@ -100,7 +110,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<Respons
     let mut facts = LogFacts::default();
     let config = config(&env);
 
-    let reply = route(req, &env, &ctx, &config, origin.as_deref(), &mut facts).await;
+    let reply = route(req, &env, &ctx, &config, origin.as_deref(), &request_id, &mut facts).await;
 
     let secrets = config.as_ref().map(|c| c.secrets()).ok();
     let cors_origin = match (&config, origin.as_deref()) {
@@ -153,6 +163,7 @@ async fn route(
     ctx: &Context,
     config: &Result<Rc<Config>, ConfigError>,
     origin: Option<&str>,
+    request_id: &str,
     facts: &mut LogFacts,
 ) -> Reply {
     let path = req.path();
@@ -180,7 +191,7 @@ async fn route(
             if origin.is_some_and(|o| !config.origin_allowed(o)) {
                 return Reply::error(403, codes::ORIGIN_NOT_ALLOWED, "This origin may not call the payment proxy.");
             }
-            stk_push(req, env, config, facts).await
+            stk_push(req, env, config, request_id, facts).await
         }
         (Route::Webhook(secret), Method::Post) if config.webhook_secret_matches(secret) => webhook(req, env, ctx).await,
         // Any other secret, or none configured: the route does not exist.
@@ -336,13 +347,16 @@ fn health(env: &Env, config: &Result<Rc<Config>, ConfigError>) -> Reply {
     Reply::Health { status: if config.is_ok() { 200 } else { 503 }, body }
 }
 
-async fn stk_push(mut req: Request, env: &Env, config: &Config, facts: &mut LogFacts) -> Reply {
+async fn stk_push(mut req: Request, env: &Env, config: &Config, request_id: &str, facts: &mut LogFacts) -> Reply {
     let request_url = req.inner().url();
-    let content_type = req.headers().get("Content-Type").ok().flatten().unwrap_or_default();
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let content_type = header("Content-Type").unwrap_or_default();
     if !proxy::is_json_content_type(&content_type) {
         return Reply::error(415, codes::UNSUPPORTED_MEDIA_TYPE, "Send the payment details as application/json.");
     }
-    let declared = req.headers().get("Content-Length").ok().flatten().and_then(|l| l.trim().parse::<u64>().ok());
+    let client_ip = header("CF-Connecting-IP").filter(|ip| ip.len() <= 64);
+    let key = header("Idempotency-Key");
+    let declared = header("Content-Length").and_then(|l| l.trim().parse::<u64>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
         return too_large();
     }
@@ -357,63 +371,267 @@ async fn stk_push(mut req: Request, env: &Env, config: &Config, facts: &mut LogF
         Ok(None) => return too_large(),
         Err(_) => return Reply::error(400, codes::INVALID_JSON, "The request body could not be read."),
     };
-
+    // `None`: valid JSON that is not an object (a field error, reported at validation).
     let raw = match serde_json::from_slice::<RawStkRequest>(&body) {
-        Ok(raw) => raw,
-        Err(e) if e.is_data() && serde_json::from_slice::<Value>(&body).is_ok_and(|v| !v.is_object()) => {
-            let error = FieldError::new(Field::Request, ErrorCode::NotAnObject, config.limits());
-            return validation_failed(vec![error]);
-        }
+        Ok(raw) => Some(raw),
+        Err(e) if e.is_data() && serde_json::from_slice::<Value>(&body).is_ok_and(|v| !v.is_object()) => None,
         Err(_) => return Reply::error(400, codes::INVALID_JSON, "The request body is not valid JSON."),
     };
-    let form = match CheckoutForm::validate(&raw, config.limits()) {
+
+    // The guard, in DESIGN.md's order. 1: per client IP.
+    if let Some(reply) = ip_limited(env, client_ip.as_deref()).await {
+        return reply;
+    }
+    // 2: the Idempotency-Key, compared on the validated request.
+    if key.as_deref().is_some_and(|k| !idempotency_key_valid(k)) {
+        return Reply::error(
+            400,
+            codes::IDEMPOTENCY_KEY_INVALID,
+            "Idempotency-Key must be 1 to 255 printable characters without spaces.",
+        );
+    }
+    let form = match raw {
+        Some(raw) => config.validate_checkout(&raw),
+        None => Err(vec![FieldError::new(Field::Request, ErrorCode::NotAnObject, config.limits())]),
+    };
+    let Some(key) = key else {
+        return guarded_push(env, config, form, &request_url, client_ip.as_deref(), facts).await.0;
+    };
+    match guard::begin(env, &key, form.as_ref().ok().map(request_fingerprint)).await.map(|v| (v.kind, v.answer)) {
+        Ok((VerdictKind::Run, _)) => {}
+        Ok((VerdictKind::Replay, Some(answer))) => return Reply::Replay(answer),
+        Ok((VerdictKind::Reused, _)) => {
+            return Reply::error(
+                422,
+                codes::IDEMPOTENCY_KEY_REUSED,
+                "This Idempotency-Key was already used for a different payment.",
+            )
+        }
+        Ok(_) => {
+            return Reply::error(
+                409,
+                codes::IDEMPOTENCY_KEY_IN_USE,
+                "A payment with this Idempotency-Key is still being processed. Try again in a moment.",
+            )
+        }
+        Err(_) => return guard_unavailable(),
+    }
+    // The key is taken only by a valid request.
+    let taken = form.is_ok();
+    let (reply, sent) = guarded_push(env, config, form, &request_url, client_ip.as_deref(), facts).await;
+    if taken {
+        match (sent, kept_answer(&reply, request_id, config.secrets())) {
+            (true, Some(answer)) => guard::finish(env, &key, answer).await,
+            _ => guard::release(env, &key).await,
+        }
+    }
+    reply
+}
+
+/// Checks 3 to 7 of the guard and sends the push. The flag says whether the push was sent to
+/// PalPluss (then the answer is kept for an `Idempotency-Key`).
+async fn guarded_push(
+    env: &Env,
+    config: &Config,
+    form: Result<CheckoutForm, Vec<FieldError>>,
+    request_url: &str,
+    client_ip: Option<&str>,
+    facts: &mut LogFacts,
+) -> (Reply, bool) {
+    // 3: the fields.
+    let form = match form {
         Ok(form) => form,
-        Err(errors) => return validation_failed(errors.into_vec()),
+        Err(errors) => return (validation_failed(errors), false),
     };
     facts.phone = Some(form.phone().as_str().to_owned());
     facts.amount = Some(form.amount());
-    let Some(callback_url) = config.callback_url(&request_url) else {
-        return Reply::error(
-            500,
-            "CONFIG_MISSING_CALLBACK_URL",
-            "The proxy is misconfigured. CALLBACK_URL is not set.",
-        );
+    let Some(callback_url) = config.callback_url(request_url) else {
+        let reply =
+            Reply::error(500, "CONFIG_MISSING_CALLBACK_URL", "The proxy is misconfigured. CALLBACK_URL is not set.");
+        return (reply, false);
     };
-
-    // Pushes come first in the budget, but the budget is never exceeded.
+    // 4: the merchant's signed intent.
+    if let Some(secret) = config.intent_secret() {
+        let checked = match form.intent() {
+            None => Err(IntentError::Required),
+            Some(token) => {
+                verify_intent(token, secret, now_ms() / 1000).and_then(|intent| intent_matches(&intent, &form))
+            }
+        };
+        if let Err(e) = checked {
+            let details = match &e {
+                IntentError::Mismatch(fields) => {
+                    let fields: Vec<Value> = fields
+                        .iter()
+                        .map(|f| json!({ "field": f, "code": e.code(), "message": e.message() }))
+                        .collect();
+                    Some(json!({ "fields": fields }))
+                }
+                _ => None,
+            };
+            let reply = Reply::Error {
+                status: 400,
+                code: e.code().to_owned(),
+                message: e.message().to_owned(),
+                details,
+                allow: None,
+            };
+            return (reply, false);
+        }
+    }
+    // 5: Turnstile.
+    if let Some(turnstile) = config.turnstile() {
+        let Some(token) = form.turnstile_token() else {
+            return (Reply::error(400, codes::TURNSTILE_REQUIRED, "Please complete the security check."), false);
+        };
+        match turnstile_check(turnstile, token, client_ip).await {
+            TurnstileVerdict::Pass => {}
+            TurnstileVerdict::Fail => {
+                let reply =
+                    Reply::error(403, codes::TURNSTILE_FAILED, "The security check failed. Please complete it again.");
+                return (reply, false);
+            }
+            TurnstileVerdict::Unavailable => {
+                let reply = Reply::error(
+                    503,
+                    codes::TURNSTILE_UNAVAILABLE,
+                    "The security check is not available right now. Please try again shortly.",
+                );
+                return (reply, false);
+            }
+        }
+    }
+    // 6: the phone (its cooldown and hourly cap), counted now so that of simultaneous pushes one goes.
+    let phone = form.phone().as_str();
+    let slot = match guard::reserve(env, phone, config.phone_cooldown_s(), config.phone_max_per_hour()).await {
+        Ok(Verdict { kind: VerdictKind::Reserved, n, .. }) => n,
+        Ok(Verdict { kind: VerdictKind::Busy, n, .. }) => {
+            return (phone_refused(PhoneRefusal::Busy { retry_after_s: n }), false)
+        }
+        Ok(Verdict { kind: VerdictKind::Limit, n, .. }) => {
+            return (phone_refused(PhoneRefusal::Limit { retry_after_s: n }), false)
+        }
+        _ => return (guard_unavailable(), false),
+    };
+    // 7: the upstream budget. Pushes come first in it, but it is never exceeded.
     if let Err(wait_ms) = budget::take(env, true).await {
+        guard::unreserve(env, phone, slot).await;
         let seconds = wait_ms.div_ceil(1000).max(1);
-        return Reply::Error {
+        let reply = Reply::Error {
             status: 429,
             code: codes::BUSY.to_owned(),
             message: "Payments are busy right now. Please try again in a moment.".to_owned(),
             details: Some(json!({ "retryAfterSeconds": seconds })),
             allow: None,
         };
+        return (reply, false);
     }
 
     let started = Date::now().as_millis();
     let reply = forward(env, config, &config.upstream_body(&form, &callback_url), facts).await;
     facts.upstream_ms = Some(Date::now().as_millis().saturating_sub(started));
-    match reply {
+    let reply = match reply {
         Reply::Upstream { status, body, retry_after } if (200..300).contains(&status) => {
-            Reply::Upstream { status, body: record_payment(env, &form, body).await, retry_after }
+            Reply::Upstream { status, body: record_payment(env, &form, body, slot).await, retry_after }
         }
+        // PalPluss refused the push: the phone got no prompt and is not busy (the push still counts).
+        Reply::Upstream { status, body, retry_after } => {
+            guard::settle(env, phone, slot).await;
+            Reply::Upstream { status, body, retry_after }
+        }
+        // No answer (a timeout): the prompt may be on the phone, which stays busy for the cooldown.
         other => other,
+    };
+    let sent = reply.status() != 500;
+    (reply, sent)
+}
+
+/// The per-IP limit (the Rate Limiting binding `IP_RATE_LIMITER`); `None` to go ahead. Without
+/// the binding (a deployment that removed it) there is no per-IP limit.
+async fn ip_limited(env: &Env, client_ip: Option<&str>) -> Option<Reply> {
+    // Called through js-sys: the binding's typed wrapper converts with serde-wasm-bindgen, which
+    // would add kilobytes to the upload for one boolean.
+    let limiter = env.rate_limiter(IP_RATE_LIMITER).ok()?;
+    let limiter: &JsValue = limiter.as_ref();
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"key".into(), &client_ip.unwrap_or("unknown").into()).ok()?;
+    let limit: js_sys::Function = js_sys::Reflect::get(limiter, &"limit".into()).ok()?.dyn_into().ok()?;
+    let promise: js_sys::Promise = limit.call1(limiter, &options).ok()?.dyn_into().ok()?;
+    let outcome = js_sys::futures::JsFuture::from(promise).await.ok()?;
+    if js_sys::Reflect::get(&outcome, &"success".into()).ok()?.as_bool() != Some(false) {
+        return None;
     }
+    let seconds = ip_retry_after(now_ms(), IP_RATE_PERIOD_S);
+    Some(Reply::Error {
+        status: 429,
+        code: codes::RATE_LIMITED.to_owned(),
+        message: "Too many payment attempts from this network. Please wait a minute and try again.".to_owned(),
+        details: Some(json!({ "retryAfterSeconds": seconds })),
+        allow: None,
+    })
+}
+
+/// The binding's name in wrangler.toml, and its period (a Rate Limiting binding's window is 10 or 60 s).
+const IP_RATE_LIMITER: &str = "IP_RATE_LIMITER";
+const IP_RATE_PERIOD_S: u64 = 60;
+/// How long siteverify gets to answer.
+const TURNSTILE_TIMEOUT_MS: u32 = 10_000;
+
+async fn turnstile_check(turnstile: &Turnstile, token: &str, client_ip: Option<&str>) -> TurnstileVerdict {
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
+    let body = turnstile.verify_body(token, client_ip);
+    match upstream::call(Method::Post, &turnstile.verify_url, headers, Some(body), TURNSTILE_TIMEOUT_MS).await {
+        Ok(answer) => answer.body.map_or(TurnstileVerdict::Unavailable, |b| turnstile_verdict(answer.status, &b)),
+        Err(_) => TurnstileVerdict::Unavailable,
+    }
+}
+
+fn phone_refused(refusal: PhoneRefusal) -> Reply {
+    Reply::Error {
+        status: 429,
+        code: refusal.code().to_owned(),
+        message: refusal.message().to_owned(),
+        details: Some(json!({ "retryAfterSeconds": refusal.retry_after_s() })),
+        allow: None,
+    }
+}
+
+fn guard_unavailable() -> Reply {
+    Reply::error(503, codes::UPSTREAM_UNAVAILABLE, "Payments are not available right now. Please try again shortly.")
+}
+
+/// The answer as it will be sent, for an `Idempotency-Key` to replay; `None` for answers that are
+/// never kept.
+fn kept_answer(reply: &Reply, request_id: &str, secrets: &[String]) -> Option<KeptAnswer> {
+    let (body, retry_after) = match reply {
+        Reply::Upstream { body, retry_after, .. } => (body.clone(), retry_after.clone()),
+        Reply::Error { code, message, details, .. } => {
+            let envelope = Envelope::error(code, message, details.clone(), request_id);
+            let retry_after = details
+                .as_ref()
+                .and_then(|d| d.get("retryAfterSeconds"))
+                .and_then(Value::as_u64)
+                .map(|s| s.to_string());
+            (serde_json::to_string(&envelope).ok()?, retry_after)
+        }
+        _ => return None,
+    };
+    Some(KeptAnswer { status: reply.status(), body: proxy::redact(&body, secrets), retry_after })
 }
 
 /// Records an accepted push in its payment object and adds `statusUrl` and `statusToken` to
 /// PalPluss's `data`. When the record cannot be stored, PalPluss's answer goes back unchanged:
 /// the push happened, and the customer must hear so.
-async fn record_payment(env: &Env, form: &CheckoutForm, body: String) -> String {
+async fn record_payment(env: &Env, form: &CheckoutForm, body: String, phone_push: u64) -> String {
     let Ok(mut answer) = serde_json::from_str::<Value>(&body) else { return body };
     let Some(id) = answer.pointer("/data/transactionId").and_then(Value::as_str).map(str::to_owned) else {
         return body;
     };
     let (true, Some(random)) = (proxy::is_payment_id(&id), upstream::random_bytes()) else { return body };
     let token = status_token(random);
-    let record = Record::new(&id, form.amount(), form.phone().as_str(), form.account_reference(), &token, now_ms());
+    let mut record = Record::new(&id, form.amount(), form.phone().as_str(), form.account_reference(), &token, now_ms());
+    record.phone_push = Some(phone_push);
     if payment::init(env, &record).await.is_err() {
         console_log!("{}", json!({ "level": "error", "message": "payment record not stored", "id": id }));
         return body;
@@ -495,14 +713,14 @@ fn respond(
     headers.set("X-Content-Type-Options", "nosniff")?;
     if let Some(origin) = cors_origin {
         headers.set("Access-Control-Allow-Origin", origin)?;
-        headers.set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After")?;
+        headers.set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Idempotent-Replayed")?;
     }
     headers.set("Vary", "Origin")?;
     let status = reply.status();
     let body = match reply {
         Reply::Preflight { methods } => {
             headers.set("Access-Control-Allow-Methods", methods)?;
-            headers.set("Access-Control-Allow-Headers", "Content-Type, Authorization")?;
+            headers.set("Access-Control-Allow-Headers", "Content-Type, Authorization, Idempotency-Key")?;
             headers.set("Access-Control-Max-Age", "600")?;
             return Ok(Response::empty()?.with_status(204).with_headers(headers));
         }
@@ -529,6 +747,13 @@ fn respond(
             body
         }
         Reply::Health { body, .. } => body.to_string(),
+        Reply::Replay(answer) => {
+            headers.set("Idempotent-Replayed", "true")?;
+            if let Some(seconds) = answer.retry_after {
+                headers.set("Retry-After", &seconds)?;
+            }
+            answer.body
+        }
     };
     headers.set("Content-Type", "application/json; charset=utf-8")?;
     let body = match secrets {

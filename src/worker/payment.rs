@@ -256,6 +256,20 @@ impl Payment {
             }
         }
         self.shared.confirming.set(false);
+        self.release_phone().await;
+    }
+
+    /// Once the payment is final, its phone is no longer busy because of it (the push still
+    /// counts towards the phone's hourly cap).
+    async fn release_phone(&self) {
+        let release = self.shared.stored.borrow_mut().as_mut().and_then(|s| match s.payment.settled() {
+            true => s.payment.phone_push.take().map(|at| (s.payment.phone.clone(), at)),
+            false => None,
+        });
+        if let Some((phone, at)) = release {
+            self.save().await;
+            super::guard::settle(&self.env, &phone, at).await;
+        }
     }
 
     async fn confirm_once(&self) {

@@ -23,6 +23,9 @@ const BASE = {
   ALLOWED_ORIGINS: ORIGIN,
   MERCHANT_WEBHOOK_URL: MERCHANT,
   MERCHANT_WEBHOOK_SECRET: MERCHANT_SECRET,
+  // One phone is pushed many times: the per-phone guard is tested in guard.test.mjs.
+  PHONE_COOLDOWN_SECONDS: "0",
+  PHONE_MAX_PER_HOUR: "10000",
 };
 const CHECKOUT = { amount: 1500, phone: "0712 345 678", accountReference: "INV-1", transactionDesc: "Order 1" };
 const logs = [];
@@ -89,7 +92,9 @@ async function lifecycle(bindings = {}) {
     return { status: response.status, headers: response.headers, text, json };
   };
   const push = async (checkout = CHECKOUT) => {
-    const r = await call("/payments/stk", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(checkout) });
+    // Each from its own client IP: the per-IP limit is tested in guard.test.mjs.
+    const ip = `2001:db8::${(++counter).toString(16)}`;
+    const r = await call("/payments/stk", { method: "POST", headers: { "content-type": "application/json", "cf-connecting-ip": ip }, body: JSON.stringify(checkout) });
     return r;
   };
   const status = (id, token, init = {}) => call(`/payments/${id}`, { headers: { authorization: `Bearer ${token}` }, ...init });

@@ -14,7 +14,9 @@ const ORIGIN = "https://shop.example";
 const CALLBACK = "https://shop.example/webhooks/mpesa";
 const CHANNEL = "3f2b9c1e-8d4a-4c6b-9e2f-1a2b3c4d5e6f";
 const CREDENTIAL = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
-const BASE = { PALPLUSS_API_KEY: KEY, PALPLUSS_BASE_URL: "https://api.palpluss.test/v1", CALLBACK_URL: CALLBACK, ALLOWED_ORIGINS: `${ORIGIN}, https://www.shop.example` };
+// The wave-1 contract: one phone is pushed many times here, so the per-phone guard is opened wide
+// (tests/js/guard.test.mjs tests it at its defaults).
+const BASE = { PALPLUSS_API_KEY: KEY, PALPLUSS_BASE_URL: "https://api.palpluss.test/v1", CALLBACK_URL: CALLBACK, ALLOWED_ORIGINS: `${ORIGIN}, https://www.shop.example`, PHONE_COOLDOWN_SECONDS: "0", PHONE_MAX_PER_HOUR: "10000" };
 const CHECKOUT = { amount: 1500, phone: "0712 345 678", accountReference: "INV-1", transactionDesc: "Order 1" };
 
 const seen = { bodies: [], headers: [], logs: [] };
@@ -26,6 +28,9 @@ const pending = (body = {}) =>
     data: { transactionId: "fa98a577-95ea-4a8f-8467-1fbe74f5d6f4", status: "PENDING", amount: body.amount, phone: body.phone, providerCheckoutId: "ws_CO_1" },
     requestId: "c1b2a3d4-0000-0000-0000-000000000000",
   });
+
+let ipCount = 0;
+const nextIp = () => `2001:db8::${(++ipCount).toString(16)}`;
 
 /** A Worker with its own bindings; `upstream.handler` answers its outbound requests. */
 async function worker(bindings = BASE, { outbound = true } = {}) {
@@ -60,10 +65,11 @@ async function worker(bindings = BASE, { outbound = true } = {}) {
     try { json = JSON.parse(text); } catch { json = undefined; }
     return { status: response.status, headers: response.headers, text, json };
   };
+  // Each push from its own client IP: the per-IP limit is tested in guard.test.mjs.
   const post = (body, headers = {}) =>
     call("/payments/stk", {
       method: "POST",
-      headers: Object.fromEntries(Object.entries({ "content-type": "application/json", origin: ORIGIN, ...headers }).filter(([, v]) => v !== undefined)),
+      headers: Object.fromEntries(Object.entries({ "content-type": "application/json", origin: ORIGIN, "cf-connecting-ip": nextIp(), ...headers }).filter(([, v]) => v !== undefined)),
       body: typeof body === "string" ? body : JSON.stringify(body),
     });
   return { mf, calls, upstream, logs, call, post };

@@ -71,6 +71,68 @@ pub struct KeptAnswer {
     pub retry_after: Option<String>,
 }
 
+impl KeptAnswer {
+    /// The stored form: `{status}\n{retry_after}\n{body}` (an empty line for no `Retry-After`).
+    /// Text rather than JSON: the Worker keeps it without another (de)serialiser in its upload.
+    ///
+    /// ```
+    /// use palpluss_stk::guard::KeptAnswer;
+    ///
+    /// let answer = KeptAnswer { status: 429, body: "{\"a\":\n1}".into(), retry_after: Some("60".into()) };
+    /// assert_eq!(answer.to_text(), "429\n60\n{\"a\":\n1}");
+    /// assert_eq!(KeptAnswer::from_text(&answer.to_text()), Some(answer));
+    /// ```
+    pub fn to_text(&self) -> String {
+        let status = self.status.to_string();
+        [status.as_str(), "\n", self.retry_after.as_deref().unwrap_or(""), "\n", &self.body].concat()
+    }
+
+    /// Reads [`KeptAnswer::to_text`]; `None` for anything else.
+    pub fn from_text(text: &str) -> Option<KeptAnswer> {
+        let (status, rest) = text.split_once('\n')?;
+        let (retry_after, body) = rest.split_once('\n')?;
+        let status = status.parse::<u16>().ok().filter(|s| (100..=599).contains(s))?;
+        let retry_after = (!retry_after.is_empty()).then(|| retry_after.to_owned());
+        Some(KeptAnswer { status, body: body.to_owned(), retry_after })
+    }
+}
+
+impl IdempotencyEntry {
+    /// The stored form: `{created_at}\n{fingerprint}` and, once answered, `\n` and the answer's
+    /// [`KeptAnswer::to_text`].
+    ///
+    /// ```
+    /// use palpluss_stk::guard::{IdempotencyEntry, KeptAnswer};
+    ///
+    /// let mut entry = IdempotencyEntry { fingerprint: "f1".into(), created_at: 7, answer: None };
+    /// assert_eq!(IdempotencyEntry::from_text(&entry.to_text()), Some(entry.clone()));
+    /// entry.answer = Some(KeptAnswer { status: 200, body: "{}".into(), retry_after: None });
+    /// assert_eq!(entry.to_text(), "7\nf1\n200\n\n{}");
+    /// assert_eq!(IdempotencyEntry::from_text(&entry.to_text()), Some(entry));
+    /// ```
+    pub fn to_text(&self) -> String {
+        let head = [self.created_at.to_string().as_str(), "\n", &self.fingerprint].concat();
+        match &self.answer {
+            None => head,
+            Some(answer) => [head.as_str(), "\n", &answer.to_text()].concat(),
+        }
+    }
+
+    /// Reads [`IdempotencyEntry::to_text`]; `None` for anything else.
+    pub fn from_text(text: &str) -> Option<IdempotencyEntry> {
+        let (created_at, rest) = text.split_once('\n')?;
+        let created_at = created_at.parse().ok()?;
+        let (fingerprint, answer) = match rest.split_once('\n') {
+            None => (rest, None),
+            Some((fingerprint, answer)) => (fingerprint, Some(KeptAnswer::from_text(answer)?)),
+        };
+        if fingerprint.is_empty() {
+            return None;
+        }
+        Some(IdempotencyEntry { fingerprint: fingerprint.to_owned(), created_at, answer })
+    }
+}
+
 /// What to do with a request that carries an `Idempotency-Key`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IdempotencyDecision {
@@ -204,11 +266,27 @@ pub fn verify_intent(token: &str, secret: &str, now_s: u64) -> Result<Intent, In
     hmac(secret.as_bytes(), &[payload.as_bytes()]).verify_slice(&signature).map_err(|_| IntentError::Invalid)?;
     let json = base64url_decode(payload).ok_or(IntentError::Invalid)?;
     // A signed payload is trusted to be ours, but its shape is still checked: amount a whole number.
-    let intent: Intent = serde_json::from_slice(&json).map_err(|_| IntentError::Invalid)?;
+    // Read from a `Value` (the Worker has that parser already) rather than a derived struct.
+    let intent = intent_from_json(&json).ok_or(IntentError::Invalid)?;
     if now_s > intent.exp.saturating_add(INTENT_SKEW_S) {
         return Err(IntentError::Expired);
     }
     Ok(intent)
+}
+
+fn intent_from_json(json: &[u8]) -> Option<Intent> {
+    let value: Value = serde_json::from_slice(json).ok()?;
+    let text = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+    let transaction_desc = match value.get("transactionDesc") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(text("transactionDesc")?),
+    };
+    Some(Intent {
+        amount: value.get("amount")?.as_u64()?,
+        account_reference: text("accountReference")?,
+        transaction_desc,
+        exp: value.get("exp")?.as_u64()?,
+    })
 }
 
 /// Compares a validated checkout with its intent: amount, accountReference, and transactionDesc
@@ -378,6 +456,43 @@ impl PhoneHistory {
     pub fn release(&mut self, at: u64) {
         self.sent.retain(|&t| t != at);
         self.settled(at);
+    }
+
+    /// The stored form: the open push (or `-`), a space, then the pushes, comma-separated.
+    ///
+    /// ```
+    /// use palpluss_stk::guard::PhoneHistory;
+    ///
+    /// let phone = PhoneHistory { sent: vec![5, 9], open: Some(9) };
+    /// assert_eq!(phone.to_text(), "9 5,9");
+    /// assert_eq!(PhoneHistory::from_text("9 5,9"), Some(phone));
+    /// assert_eq!(PhoneHistory::from_text("- "), Some(PhoneHistory::default()));
+    /// assert_eq!(PhoneHistory::from_text("x 5"), None);
+    /// ```
+    pub fn to_text(&self) -> String {
+        let mut text = self.open.map_or_else(|| "-".to_owned(), |at| at.to_string());
+        for (i, at) in self.sent.iter().enumerate() {
+            text.push_str(if i == 0 { " " } else { "," });
+            text.push_str(&at.to_string());
+        }
+        if self.sent.is_empty() {
+            text.push(' ');
+        }
+        text
+    }
+
+    /// Reads [`PhoneHistory::to_text`]; `None` for anything else.
+    pub fn from_text(text: &str) -> Option<PhoneHistory> {
+        let (open, sent) = text.split_once(' ')?;
+        let open = match open {
+            "-" => None,
+            at => Some(at.parse().ok()?),
+        };
+        let sent = match sent {
+            "" => Vec::new(),
+            list => list.split(',').map(|t| t.parse().ok()).collect::<Option<Vec<u64>>>()?,
+        };
+        Some(PhoneHistory { sent, open })
     }
 
     /// When this history has nothing left to remember (every push is out of the hour).

@@ -499,9 +499,9 @@ impl Config {
         }
         let mut errors = result.err().unwrap_or_default();
         errors.retain(|e| e.field() != Field::Intent);
-        errors.push(FieldError::new(Field::Intent, ErrorCode::FieldNotAllowed, &self.limits));
-        let order = |e: &FieldError| Field::REQUEST.iter().position(|&f| f == e.field()).unwrap_or(0);
-        errors.sort_by_key(order);
+        // In field order: only `turnstileToken` comes after `intent`.
+        let at = errors.iter().position(|e| e.field() == Field::TurnstileToken).unwrap_or(errors.len());
+        errors.insert(at, FieldError::new(Field::Intent, ErrorCode::FieldNotAllowed, &self.limits));
         Err(errors)
     }
 

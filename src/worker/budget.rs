@@ -5,9 +5,9 @@
 use std::cell::RefCell;
 
 use ::worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
-use serde::{Deserialize, Serialize};
 
 use crate::lifecycle::{CallKind, UpstreamBudget};
+use crate::proxy::query_param;
 
 use super::{config, now_ms};
 
@@ -21,56 +21,34 @@ pub struct Budget {
     budget: RefCell<Option<UpstreamBudget>>,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Take {
-    push: bool,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Observe {
-    remaining: Option<u64>,
-    reset: Option<u64>,
-    rate_limited: bool,
-}
-
-/// The budget's answer: `wait_ms` is 0 when the call may go ahead.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Verdict {
-    wait_ms: u64,
-}
-
 impl DurableObject for Budget {
     fn new(state: State, env: Env) -> Self {
         Budget { state, env, budget: RefCell::new(None) }
     }
 
-    async fn fetch(&self, mut req: Request) -> ::worker::Result<Response> {
+    async fn fetch(&self, req: Request) -> ::worker::Result<Response> {
         if self.budget.borrow().is_none() {
             let text: Option<String> = self.state.storage().get(KEY).await.ok().flatten();
-            let stored = text.and_then(|t| serde_json::from_str::<UpstreamBudget>(&t).ok());
+            let stored = text.and_then(|t| serde_json::from_slice::<UpstreamBudget>(t.as_bytes()).ok());
             self.budget.borrow_mut().get_or_insert(stored.unwrap_or_default());
         }
         let limit =
             config(&self.env).map_or(crate::proxy::DEFAULT_UPSTREAM_RATE_PER_MINUTE, |c| c.upstream_rate_per_minute());
         let now = now_ms();
-        let body = req.bytes().await.unwrap_or_default();
-        let verdict = match req.path().as_str() {
+        // The wire is plain: the operation in the path, numbers in the query, the wait in the body.
+        let url = req.inner().url();
+        let number = |name: &str| query_param(&url, name).and_then(|n| n.parse::<u64>().ok());
+        let wait_ms = match req.path().as_str() {
             "/take" => {
-                let push = serde_json::from_slice::<Take>(&body).map(|t| t.push).unwrap_or(false);
-                let kind = if push { CallKind::Push } else { CallKind::StatusCheck };
+                let kind = if number("push") == Some(1) { CallKind::Push } else { CallKind::StatusCheck };
                 let outcome = self.budget.borrow_mut().as_mut().map_or(Ok(()), |b| b.take(kind, limit, now));
-                Verdict { wait_ms: outcome.err().unwrap_or(0) }
+                outcome.err().unwrap_or(0)
             }
             "/observe" => {
-                if let Ok(seen) = serde_json::from_slice::<Observe>(&body) {
-                    if let Some(budget) = self.budget.borrow_mut().as_mut() {
-                        budget.observe(seen.remaining, seen.reset, seen.rate_limited, now);
-                    }
+                if let Some(budget) = self.budget.borrow_mut().as_mut() {
+                    budget.observe(number("remaining"), number("reset"), number("limited") == Some(1), now);
                 }
-                Verdict { wait_ms: 0 }
+                0
             }
             _ => return Response::error("no such operation", 404),
         };
@@ -79,33 +57,40 @@ impl DurableObject for Budget {
         if let Some(text) = snapshot {
             let _ = self.state.storage().put_raw(KEY, wasm_bindgen::JsValue::from_str(&text)).await;
         }
-        Response::from_json(&verdict)
+        Response::ok(wait_ms.to_string())
     }
 }
 
 /// Asks the budget for one call. `Ok(())` to go ahead, `Err(ms)` to wait. A budget that cannot be
 /// reached says wait a second: never more calls than allowed.
 pub(crate) async fn take(env: &Env, push: bool) -> Result<(), u64> {
-    let Ok(verdict) = ask::<Verdict>(env, "/take", &Take { push }).await else { return Err(1_000) };
-    if verdict.wait_ms == 0 {
-        Ok(())
-    } else {
-        Err(verdict.wait_ms)
+    match ask(env, if push { "/take?push=1" } else { "/take?push=0" }).await {
+        Ok(0) => Ok(()),
+        Ok(wait_ms) => Err(wait_ms),
+        Err(_) => Err(1_000),
     }
 }
 
 /// Tells the budget what PalPluss's rate-limit headers said (only when they say stop).
 pub(crate) async fn observe(env: &Env, remaining: Option<u64>, reset: Option<u64>, rate_limited: bool) {
     if remaining == Some(0) || rate_limited {
-        let _ = ask::<Verdict>(env, "/observe", &Observe { remaining, reset, rate_limited }).await;
+        let mut op = String::from("/observe?limited=");
+        op.push_str(if rate_limited { "1" } else { "0" });
+        for (name, value) in [("&remaining=", remaining), ("&reset=", reset)] {
+            if let Some(value) = value {
+                op.push_str(name);
+                op.push_str(&value.to_string());
+            }
+        }
+        let _ = ask(env, &op).await;
     }
 }
 
-async fn ask<T: for<'de> Deserialize<'de>>(env: &Env, path: &str, body: &impl Serialize) -> ::worker::Result<T> {
+async fn ask(env: &Env, op: &str) -> ::worker::Result<u64> {
     let stub = env.durable_object("BUDGET")?.get_by_name("global")?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(serde_json::to_string(body)?.into()));
-    let request = Request::new_with_init(&["https://budget", path].concat(), &init)?;
+    init.with_method(Method::Post);
+    let request = Request::new_with_init(&["https://budget", op].concat(), &init)?;
     let mut response = stub.fetch_with_request(request).await?;
-    Ok(serde_json::from_slice::<T>(&response.bytes().await?)?)
+    response.text().await?.parse().map_err(|_| ::worker::Error::RustError("no answer".into()))
 }

@@ -1,29 +1,35 @@
 //! The `Guard` Durable Object: one per `Idempotency-Key` (named `key:{key}`) and one per phone
 //! (named `phone:{254...}`). Each keeps one small record and answers one decision at a time, so
 //! simultaneous requests with one key, or to one phone, are decided one after the other. The
-//! decisions are pure (`crate::guard`); here is only storage and the alarm that forgets.
+//! decisions and the stored text formats are pure (`crate::guard`); here is only storage, the
+//! alarm that forgets, and the wire.
+//!
+//! The wire is plain: the operation in the path, numbers in the query, text in the body, the
+//! verdict in the `x-verdict` header (`{kind}` or `{kind} {number}`). No JSON: every derived
+//! (de)serialiser would add kilobytes to the upload.
 
 use std::cell::{Cell, RefCell};
 
 use ::worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, ScheduledTime, State};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
 use crate::guard::{
     decide_idempotency, entry_expired, IdempotencyDecision, IdempotencyEntry, KeptAnswer, PhoneHistory, PhoneRefusal,
     IDEMPOTENCY_TTL_MS,
 };
+use crate::proxy::query_param;
 
 use super::now_ms;
 
-const KEY: &str = "g";
+/// Storage keys: a key object's entry, a phone object's history.
+const ENTRY: &str = "k";
+const PHONE: &str = "p";
+const HOUR_MS: u64 = 3_600_000;
 
-/// What one guard object remembers: a key's entry, or a phone's pushes.
-#[derive(Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// What one guard object remembers.
+#[derive(Default)]
 struct Stored {
     entry: Option<IdempotencyEntry>,
-    #[serde(default)]
     phone: PhoneHistory,
 }
 
@@ -35,54 +41,16 @@ pub struct Guard {
     loaded: Cell<bool>,
 }
 
-/// An operation, as the Worker sends it: `op` names it, the other fields are its arguments.
-/// (Plain structs on the wire: tagged enums would cost kilobytes of serde code in the upload.)
-#[derive(Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Op {
-    op: OpKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    fingerprint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    answer: Option<KeptAnswer>,
-    #[serde(default)]
-    cooldown_s: u64,
-    #[serde(default)]
-    max_per_hour: u32,
-    #[serde(default)]
-    at: u64,
-}
-
-#[derive(Clone, Copy, Default, Serialize, Deserialize)]
-enum OpKind {
-    /// Decide a keyed request; take the key when it runs and the body was valid.
-    #[default]
-    Begin,
-    /// Keep the answer given after the push was sent.
-    Finish,
-    /// Let go of a key whose request ended before PalPluss (nothing kept).
-    Release,
-    /// Check the phone and count the push in one step.
-    Reserve,
-    /// The push `at` was never sent.
-    Unreserve,
-    /// The push `at` is final.
-    Settle,
-}
-
 /// The object's answer.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub(crate) struct Verdict {
     pub kind: VerdictKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answer: Option<KeptAnswer>,
     /// The reserved push's name, or the seconds to wait.
-    #[serde(default)]
     pub n: u64,
+    /// The kept answer of a replay.
+    pub answer: Option<KeptAnswer>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum VerdictKind {
     Run,
     Replay,
@@ -94,9 +62,24 @@ pub(crate) enum VerdictKind {
     Done,
 }
 
-impl Verdict {
-    fn of(kind: VerdictKind) -> Verdict {
-        Verdict { kind, answer: None, n: 0 }
+const KINDS: [(VerdictKind, &str); 8] = [
+    (VerdictKind::Run, "run"),
+    (VerdictKind::Replay, "replay"),
+    (VerdictKind::InFlight, "in-flight"),
+    (VerdictKind::Reused, "reused"),
+    (VerdictKind::Reserved, "reserved"),
+    (VerdictKind::Busy, "busy"),
+    (VerdictKind::Limit, "limit"),
+    (VerdictKind::Done, "done"),
+];
+
+impl VerdictKind {
+    fn name(self) -> &'static str {
+        KINDS.iter().find(|(k, _)| *k == self).map_or("done", |(_, name)| name)
+    }
+
+    fn parse(name: &str) -> Option<VerdictKind> {
+        KINDS.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
     }
 }
 
@@ -107,58 +90,71 @@ impl DurableObject for Guard {
 
     async fn fetch(&self, mut req: Request) -> ::worker::Result<Response> {
         self.load().await;
-        let Ok(op) = serde_json::from_slice::<Op>(&req.bytes().await.unwrap_or_default()) else {
-            return Response::error("bad operation", 400);
-        };
+        let url = req.inner().url();
+        let number = |name: &str| query_param(&url, name).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+        let body = req.text().await.unwrap_or_default();
         let now = now_ms();
         // Decided and changed in memory with no await in between: the next request sees it.
         let verdict = {
             let mut stored = self.stored.borrow_mut();
-            match op.op {
-                OpKind::Begin => match decide_idempotency(stored.entry.as_ref(), op.fingerprint.as_deref(), now) {
-                    IdempotencyDecision::Run => {
-                        if let Some(fingerprint) = op.fingerprint {
-                            stored.entry = Some(IdempotencyEntry { fingerprint, created_at: now, answer: None });
+            let of = |kind| Verdict { kind, n: 0, answer: None };
+            match req.path().as_str() {
+                "/begin" => {
+                    // An empty fingerprint: the body did not validate (it never takes the key).
+                    let fingerprint = (!body.is_empty()).then_some(body);
+                    match decide_idempotency(stored.entry.as_ref(), fingerprint.as_deref(), now) {
+                        IdempotencyDecision::Run => {
+                            if let Some(fingerprint) = fingerprint {
+                                stored.entry = Some(IdempotencyEntry { fingerprint, created_at: now, answer: None });
+                            }
+                            of(VerdictKind::Run)
                         }
-                        Verdict::of(VerdictKind::Run)
+                        IdempotencyDecision::Replay(answer) => {
+                            Verdict { kind: VerdictKind::Replay, n: 0, answer: Some(answer) }
+                        }
+                        IdempotencyDecision::InFlight => of(VerdictKind::InFlight),
+                        IdempotencyDecision::Reused => of(VerdictKind::Reused),
                     }
-                    IdempotencyDecision::Replay(answer) => {
-                        Verdict { kind: VerdictKind::Replay, answer: Some(answer), n: 0 }
-                    }
-                    IdempotencyDecision::InFlight => Verdict::of(VerdictKind::InFlight),
-                    IdempotencyDecision::Reused => Verdict::of(VerdictKind::Reused),
-                },
-                OpKind::Finish => {
-                    if let (Some(entry), Some(answer)) = (stored.entry.as_mut(), op.answer) {
+                }
+                "/finish" => {
+                    if let (Some(entry), Some(answer)) = (stored.entry.as_mut(), KeptAnswer::from_text(&body)) {
                         entry.answer = Some(answer);
                     }
-                    Verdict::of(VerdictKind::Done)
+                    of(VerdictKind::Done)
                 }
-                OpKind::Release => {
+                "/release" => {
                     if stored.entry.as_ref().is_some_and(|e| e.answer.is_none()) {
                         stored.entry = None;
                     }
-                    Verdict::of(VerdictKind::Done)
+                    of(VerdictKind::Done)
                 }
-                OpKind::Reserve => match stored.phone.reserve(now, op.cooldown_s, op.max_per_hour) {
-                    Ok(at) => Verdict { kind: VerdictKind::Reserved, answer: None, n: at },
-                    Err(refusal @ PhoneRefusal::Busy { .. }) => {
-                        Verdict { kind: VerdictKind::Busy, answer: None, n: refusal.retry_after_s() }
+                "/reserve" => {
+                    let max_per_hour = u32::try_from(number("max")).unwrap_or(u32::MAX);
+                    match stored.phone.reserve(now, number("cooldown"), max_per_hour) {
+                        Ok(at) => Verdict { kind: VerdictKind::Reserved, n: at, answer: None },
+                        Err(refusal @ PhoneRefusal::Busy { .. }) => {
+                            Verdict { kind: VerdictKind::Busy, n: refusal.retry_after_s(), answer: None }
+                        }
+                        Err(refusal) => Verdict { kind: VerdictKind::Limit, n: refusal.retry_after_s(), answer: None },
                     }
-                    Err(refusal) => Verdict { kind: VerdictKind::Limit, answer: None, n: refusal.retry_after_s() },
-                },
-                OpKind::Unreserve => {
-                    stored.phone.release(op.at);
-                    Verdict::of(VerdictKind::Done)
                 }
-                OpKind::Settle => {
-                    stored.phone.settled(op.at);
-                    Verdict::of(VerdictKind::Done)
+                "/unreserve" => {
+                    stored.phone.release(number("at"));
+                    of(VerdictKind::Done)
                 }
+                "/settle" => {
+                    stored.phone.settled(number("at"));
+                    of(VerdictKind::Done)
+                }
+                _ => return Response::error("no such operation", 404),
             }
         };
         self.save().await;
-        Response::from_json(&verdict)
+        let header = [verdict.kind.name(), " ", &verdict.n.to_string()].concat();
+        let body = verdict.answer.map(|a| a.to_text()).unwrap_or_default();
+        let response = Response::ok(body)?;
+        response.headers().set("x-verdict", &header)?;
+        Ok(response)
     }
 
     async fn alarm(&self) -> ::worker::Result<Response> {
@@ -169,7 +165,7 @@ impl DurableObject for Guard {
             if stored.entry.as_ref().is_some_and(|e| entry_expired(e, now)) {
                 stored.entry = None;
             }
-            stored.phone.sent.retain(|&at| at.saturating_add(3_600_000) > now);
+            stored.phone.sent.retain(|&at| at.saturating_add(HOUR_MS) > now);
             stored.entry.is_none() && stored.phone.sent.is_empty()
         };
         if forget {
@@ -186,39 +182,54 @@ impl Guard {
         if self.loaded.get() {
             return;
         }
-        let text: Option<String> = self.state.storage().get(KEY).await.ok().flatten();
-        let stored = text.and_then(|t| serde_json::from_str::<Stored>(&t).ok());
+        let storage = self.state.storage();
+        let entry: Option<String> = storage.get(ENTRY).await.ok().flatten();
+        let phone: Option<String> = storage.get(PHONE).await.ok().flatten();
         // Another request may have loaded (and changed) it meanwhile: memory is the truth then.
         if !self.loaded.replace(true) {
-            *self.stored.borrow_mut() = stored.unwrap_or_default();
+            *self.stored.borrow_mut() = Stored {
+                entry: entry.and_then(|t| IdempotencyEntry::from_text(&t)),
+                phone: phone.and_then(|t| PhoneHistory::from_text(&t)).unwrap_or_default(),
+            };
         }
     }
 
     /// Writes the record and wakes up when it can be forgotten (the key's 24 h, the phone's hour).
     async fn save(&self) {
-        let (text, forget_at) = {
+        let (entry, phone, forget_at) = {
             let stored = self.stored.borrow();
             let key_until = stored.entry.as_ref().map(|e| e.created_at.saturating_add(IDEMPOTENCY_TTL_MS));
-            (serde_json::to_string(&*stored).ok(), key_until.max(stored.phone.forget_at()))
+            let phone = (!stored.phone.sent.is_empty()).then(|| stored.phone.to_text());
+            (stored.entry.as_ref().map(IdempotencyEntry::to_text), phone, key_until.max(stored.phone.forget_at()))
         };
-        if let Some(text) = text {
-            let _ = self.state.storage().put_raw(KEY, JsValue::from_str(&text)).await;
+        let storage = self.state.storage();
+        for (key, text) in [(ENTRY, entry), (PHONE, phone)] {
+            if let Some(text) = text {
+                let _ = storage.put_raw(key, JsValue::from_str(&text)).await;
+            }
         }
         if let Some(at) = forget_at {
             let date = js_sys::Date::new(&JsValue::from_f64(at as f64));
-            let _ = self.state.storage().set_alarm(ScheduledTime::new(date)).await;
+            let _ = storage.set_alarm(ScheduledTime::new(date)).await;
         }
     }
 }
 
 /// Sends one operation to the guard object `name` (`key:...` or `phone:...`).
-async fn ask(env: &Env, name: &str, op: &Op) -> ::worker::Result<Verdict> {
+async fn ask(env: &Env, name: &str, op: &str, body: String) -> ::worker::Result<Verdict> {
     let stub = env.durable_object("GUARD")?.get_by_name(name)?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(serde_json::to_string(op)?.into()));
-    let request = Request::new_with_init("https://guard/", &init)?;
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let request = Request::new_with_init(&["https://guard", op].concat(), &init)?;
     let mut response = stub.fetch_with_request(request).await?;
-    Ok(serde_json::from_slice::<Verdict>(&response.bytes().await?)?)
+    let header = response.headers().get("x-verdict")?.unwrap_or_default();
+    let (kind, n) = header.split_once(' ').unwrap_or((&header, "0"));
+    let kind = VerdictKind::parse(kind).ok_or_else(|| ::worker::Error::RustError("no verdict".into()))?;
+    let answer = match kind {
+        VerdictKind::Replay => KeptAnswer::from_text(&response.text().await?),
+        _ => None,
+    };
+    Ok(Verdict { kind, n: n.parse().unwrap_or(0), answer })
 }
 
 fn key_name(key: &str) -> String {
@@ -229,32 +240,34 @@ fn phone_name(phone: &str) -> String {
     ["phone:", phone].concat()
 }
 
-/// Decides a request that carries `Idempotency-Key: key`.
+/// Decides a request that carries `Idempotency-Key: key`; `fingerprint` is `None` for a body
+/// that did not validate.
 pub(crate) async fn begin(env: &Env, key: &str, fingerprint: Option<String>) -> ::worker::Result<Verdict> {
-    ask(env, &key_name(key), &Op { op: OpKind::Begin, fingerprint, ..Op::default() }).await
+    ask(env, &key_name(key), "/begin", fingerprint.unwrap_or_default()).await
 }
 
 /// Keeps the answer for the key.
-pub(crate) async fn finish(env: &Env, key: &str, answer: KeptAnswer) {
-    let _ = ask(env, &key_name(key), &Op { op: OpKind::Finish, answer: Some(answer), ..Op::default() }).await;
+pub(crate) async fn finish(env: &Env, key: &str, answer: &KeptAnswer) {
+    let _ = ask(env, &key_name(key), "/finish", answer.to_text()).await;
 }
 
 /// Frees a key whose request ended before PalPluss.
 pub(crate) async fn release(env: &Env, key: &str) {
-    let _ = ask(env, &key_name(key), &Op { op: OpKind::Release, ..Op::default() }).await;
+    let _ = ask(env, &key_name(key), "/release", String::new()).await;
 }
 
 /// Checks the phone and counts one push to it.
 pub(crate) async fn reserve(env: &Env, phone: &str, cooldown_s: u64, max_per_hour: u32) -> ::worker::Result<Verdict> {
-    ask(env, &phone_name(phone), &Op { op: OpKind::Reserve, cooldown_s, max_per_hour, ..Op::default() }).await
+    let op = ["/reserve?cooldown=", &cooldown_s.to_string(), "&max=", &max_per_hour.to_string()].concat();
+    ask(env, &phone_name(phone), &op, String::new()).await
 }
 
 /// Takes back a reservation whose push was never sent.
 pub(crate) async fn unreserve(env: &Env, phone: &str, at: u64) {
-    let _ = ask(env, &phone_name(phone), &Op { op: OpKind::Unreserve, at, ..Op::default() }).await;
+    let _ = ask(env, &phone_name(phone), &["/unreserve?at=", &at.to_string()].concat(), String::new()).await;
 }
 
 /// The push `at` to `phone` is final.
 pub(crate) async fn settle(env: &Env, phone: &str, at: u64) {
-    let _ = ask(env, &phone_name(phone), &Op { op: OpKind::Settle, at, ..Op::default() }).await;
+    let _ = ask(env, &phone_name(phone), &["/settle?at=", &at.to_string()].concat(), String::new()).await;
 }

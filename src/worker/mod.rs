@@ -265,7 +265,8 @@ async fn status(req: &Request, env: &Env, id: &str, stream: bool) -> Reply {
     if !proxy::is_payment_id(id) {
         return payment_not_found();
     }
-    let body = json!({ "token": token }).to_string();
+    // The token is the whole body (plain text: no JSON wire between the Worker and its objects).
+    let body = token;
     let Ok(mut response) = payment::call(env, id, if stream { "/events" } else { "/status" }, body).await else {
         return Reply::error(
             503,
@@ -421,7 +422,7 @@ async fn stk_push(mut req: Request, env: &Env, config: &Config, request_id: &str
     let (reply, sent) = guarded_push(env, config, form, &request_url, client_ip.as_deref(), facts).await;
     if taken {
         match (sent, kept_answer(&reply, request_id, config.secrets())) {
-            (true, Some(answer)) => guard::finish(env, &key, answer).await,
+            (true, Some(answer)) => guard::finish(env, &key, &answer).await,
             _ => guard::release(env, &key).await,
         }
     }
@@ -451,80 +452,31 @@ async fn guarded_push(
         return (reply, false);
     };
     // 4: the merchant's signed intent.
-    if let Some(secret) = config.intent_secret() {
-        let checked = match form.intent() {
-            None => Err(IntentError::Required),
-            Some(token) => {
-                verify_intent(token, secret, now_ms() / 1000).and_then(|intent| intent_matches(&intent, &form))
-            }
-        };
-        if let Err(e) = checked {
-            let details = match &e {
-                IntentError::Mismatch(fields) => {
-                    let fields: Vec<Value> = fields
-                        .iter()
-                        .map(|f| json!({ "field": f, "code": e.code(), "message": e.message() }))
-                        .collect();
-                    Some(json!({ "fields": fields }))
-                }
-                _ => None,
-            };
-            let reply = Reply::Error {
-                status: 400,
-                code: e.code().to_owned(),
-                message: e.message().to_owned(),
-                details,
-                allow: None,
-            };
-            return (reply, false);
-        }
+    if let Some(reply) = intent_refusal(config, &form) {
+        return (reply, false);
     }
     // 5: Turnstile.
     if let Some(turnstile) = config.turnstile() {
-        let Some(token) = form.turnstile_token() else {
-            return (Reply::error(400, codes::TURNSTILE_REQUIRED, "Please complete the security check."), false);
+        let verdict = match form.turnstile_token() {
+            Some(token) => Some(turnstile_check(turnstile, token, client_ip).await),
+            None => None,
         };
-        match turnstile_check(turnstile, token, client_ip).await {
-            TurnstileVerdict::Pass => {}
-            TurnstileVerdict::Fail => {
-                let reply =
-                    Reply::error(403, codes::TURNSTILE_FAILED, "The security check failed. Please complete it again.");
-                return (reply, false);
-            }
-            TurnstileVerdict::Unavailable => {
-                let reply = Reply::error(
-                    503,
-                    codes::TURNSTILE_UNAVAILABLE,
-                    "The security check is not available right now. Please try again shortly.",
-                );
-                return (reply, false);
-            }
+        if let Some(reply) = turnstile_refusal(verdict) {
+            return (reply, false);
         }
     }
     // 6: the phone (its cooldown and hourly cap), counted now so that of simultaneous pushes one goes.
     let phone = form.phone().as_str();
     let slot = match guard::reserve(env, phone, config.phone_cooldown_s(), config.phone_max_per_hour()).await {
         Ok(Verdict { kind: VerdictKind::Reserved, n, .. }) => n,
-        Ok(Verdict { kind: VerdictKind::Busy, n, .. }) => {
-            return (phone_refused(PhoneRefusal::Busy { retry_after_s: n }), false)
-        }
-        Ok(Verdict { kind: VerdictKind::Limit, n, .. }) => {
-            return (phone_refused(PhoneRefusal::Limit { retry_after_s: n }), false)
-        }
-        _ => return (guard_unavailable(), false),
+        other => return (phone_refused(other.ok()), false),
     };
     // 7: the upstream budget. Pushes come first in it, but it is never exceeded.
     if let Err(wait_ms) = budget::take(env, true).await {
         guard::unreserve(env, phone, slot).await;
         let seconds = wait_ms.div_ceil(1000).max(1);
-        let reply = Reply::Error {
-            status: 429,
-            code: codes::BUSY.to_owned(),
-            message: "Payments are busy right now. Please try again in a moment.".to_owned(),
-            details: Some(json!({ "retryAfterSeconds": seconds })),
-            allow: None,
-        };
-        return (reply, false);
+        let message = "Payments are busy right now. Please try again in a moment.";
+        return (refusal_with_wait(429, codes::BUSY, message, seconds), false);
     }
 
     let started = Date::now().as_millis();
@@ -546,6 +498,42 @@ async fn guarded_push(
     (reply, sent)
 }
 
+/// Step 4 of the guard: `None` when no intent is required or the form matches its intent.
+fn intent_refusal(config: &Config, form: &CheckoutForm) -> Option<Reply> {
+    let secret = config.intent_secret()?;
+    let checked = match form.intent() {
+        None => Err(IntentError::Required),
+        Some(token) => verify_intent(token, secret, now_ms() / 1000).and_then(|intent| intent_matches(&intent, form)),
+    };
+    let e = checked.err()?;
+    let details = match &e {
+        IntentError::Mismatch(fields) => {
+            let fields: Vec<Value> =
+                fields.iter().map(|f| json!({ "field": f, "code": e.code(), "message": e.message() })).collect();
+            Some(json!({ "fields": fields }))
+        }
+        _ => None,
+    };
+    Some(Reply::Error { status: 400, code: e.code().to_owned(), message: e.message().to_owned(), details, allow: None })
+}
+
+/// Step 5 of the guard, from siteverify's verdict (`None`: no token was sent).
+fn turnstile_refusal(verdict: Option<TurnstileVerdict>) -> Option<Reply> {
+    let (status, code, message) = match verdict {
+        Some(TurnstileVerdict::Pass) => return None,
+        None => (400, codes::TURNSTILE_REQUIRED, "Please complete the security check."),
+        Some(TurnstileVerdict::Fail) => {
+            (403, codes::TURNSTILE_FAILED, "The security check failed. Please complete it again.")
+        }
+        Some(TurnstileVerdict::Unavailable) => (
+            503,
+            codes::TURNSTILE_UNAVAILABLE,
+            "The security check is not available right now. Please try again shortly.",
+        ),
+    };
+    Some(Reply::error(status, code, message))
+}
+
 /// The per-IP limit (the Rate Limiting binding `IP_RATE_LIMITER`); `None` to go ahead. Without
 /// the binding (a deployment that removed it) there is no per-IP limit.
 async fn ip_limited(env: &Env, client_ip: Option<&str>) -> Option<Reply> {
@@ -561,14 +549,8 @@ async fn ip_limited(env: &Env, client_ip: Option<&str>) -> Option<Reply> {
     if js_sys::Reflect::get(&outcome, &"success".into()).ok()?.as_bool() != Some(false) {
         return None;
     }
-    let seconds = ip_retry_after(now_ms(), IP_RATE_PERIOD_S);
-    Some(Reply::Error {
-        status: 429,
-        code: codes::RATE_LIMITED.to_owned(),
-        message: "Too many payment attempts from this network. Please wait a minute and try again.".to_owned(),
-        details: Some(json!({ "retryAfterSeconds": seconds })),
-        allow: None,
-    })
+    let message = "Too many payment attempts from this network. Please wait a minute and try again.";
+    Some(refusal_with_wait(429, codes::RATE_LIMITED, message, ip_retry_after(now_ms(), IP_RATE_PERIOD_S)))
 }
 
 /// The binding's name in wrangler.toml, and its period (a Rate Limiting binding's window is 10 or 60 s).
@@ -587,12 +569,23 @@ async fn turnstile_check(turnstile: &Turnstile, token: &str, client_ip: Option<&
     }
 }
 
-fn phone_refused(refusal: PhoneRefusal) -> Reply {
+/// Step 6's refusal, from the phone object's verdict (`None`: it could not be asked).
+fn phone_refused(verdict: Option<Verdict>) -> Reply {
+    let refusal = match verdict {
+        Some(Verdict { kind: VerdictKind::Busy, n, .. }) => PhoneRefusal::Busy { retry_after_s: n },
+        Some(Verdict { kind: VerdictKind::Limit, n, .. }) => PhoneRefusal::Limit { retry_after_s: n },
+        _ => return guard_unavailable(),
+    };
+    refusal_with_wait(429, refusal.code(), refusal.message(), refusal.retry_after_s())
+}
+
+/// A refusal that says when to come back (`Retry-After` and `details.retryAfterSeconds`).
+fn refusal_with_wait(status: u16, code: &str, message: &str, seconds: u64) -> Reply {
     Reply::Error {
-        status: 429,
-        code: refusal.code().to_owned(),
-        message: refusal.message().to_owned(),
-        details: Some(json!({ "retryAfterSeconds": refusal.retry_after_s() })),
+        status,
+        code: code.to_owned(),
+        message: message.to_owned(),
+        details: Some(json!({ "retryAfterSeconds": seconds })),
         allow: None,
     }
 }
@@ -624,7 +617,7 @@ fn kept_answer(reply: &Reply, request_id: &str, secrets: &[String]) -> Option<Ke
 /// PalPluss's `data`. When the record cannot be stored, PalPluss's answer goes back unchanged:
 /// the push happened, and the customer must hear so.
 async fn record_payment(env: &Env, form: &CheckoutForm, body: String, phone_push: u64) -> String {
-    let Ok(mut answer) = serde_json::from_str::<Value>(&body) else { return body };
+    let Ok(mut answer) = serde_json::from_slice::<Value>(body.as_bytes()) else { return body };
     let Some(id) = answer.pointer("/data/transactionId").and_then(Value::as_str).map(str::to_owned) else {
         return body;
     };

@@ -82,11 +82,6 @@ pub(crate) struct HintWire {
     pub mpesa_receipt: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct TokenWire {
-    token: String,
-}
-
 impl DurableObject for Payment {
     fn new(state: State, env: Env) -> Self {
         Payment { state, env, shared: Rc::new(Shared::default()) }
@@ -195,7 +190,7 @@ impl Payment {
         }
         // Stored as JSON text: one (de)serialiser for everything, not a second one for JS values.
         let text: Option<String> = self.state.storage().get(KEY).await.ok().flatten();
-        let stored = text.and_then(|t| serde_json::from_str::<Stored>(&t).ok());
+        let stored = text.and_then(|t| serde_json::from_slice::<Stored>(t.as_bytes()).ok());
         // Another request may have loaded (and changed) it meanwhile: memory is the truth then.
         if !self.shared.loaded.get() {
             *self.shared.stored.borrow_mut() = stored;
@@ -219,10 +214,10 @@ impl Payment {
     /// The browser's view when the body's token is the payment's; `None` otherwise (unknown and
     /// wrong look the same).
     fn view_for(&self, body: &[u8]) -> Option<Value> {
-        let token = serde_json::from_slice::<TokenWire>(body).ok()?.token;
+        let token = core::str::from_utf8(body).ok()?;
         let stored = self.shared.stored.borrow();
         let payment = &stored.as_ref()?.payment;
-        payment.token_matches(&token).then(|| payment.public_view())
+        payment.token_matches(token).then(|| payment.public_view())
     }
 
     /// The next wake-up: the next poll, a deferred confirmation, an event retry, or retention.

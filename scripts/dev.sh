@@ -30,6 +30,9 @@ else
   export SIM_API_KEY=sim_test_key
   export SIM_MERCHANT_SECRET=msec_dev_simulator_0123456789
   DEV_WEBHOOK_SECRET=whk_dev_simulator_0123456789
+  # The demo page is rendered with an intent signed with this (scripts/serve-www.mjs), as a
+  # merchant's server would: an amount changed in the browser is refused (INTENT_MISMATCH).
+  export INTENT_SECRET=isec_dev_simulator_0123456789
   node sim/palpluss-sim.mjs --host "$HOST" --port "$SIM_PORT" &
   pids+=($!)
   args+=(
@@ -38,12 +41,19 @@ else
     --var "WEBHOOK_SECRET:$DEV_WEBHOOK_SECRET"
     --var "MERCHANT_WEBHOOK_URL:http://$HOST:$SIM_PORT/dev/merchant"
     --var "MERCHANT_WEBHOOK_SECRET:$SIM_MERCHANT_SECRET"
+    --var "INTENT_SECRET:$INTENT_SECRET"
   )
   mode="the simulator (http://$HOST:$SIM_PORT; its webhooks come back to the Worker, signed events go to http://$HOST:$SIM_PORT/dev/merchant)"
 fi
 # The demo checkout's origin may call the proxy (unless .dev.vars says otherwise).
 if ! grep -qs '^ALLOWED_ORIGINS=' .dev.vars; then
   args+=(--var "ALLOWED_ORIGINS:http://$HOST:$WWW_PORT,http://localhost:$WWW_PORT")
+fi
+# DEV_IP_RATE_LIMIT: pushes per minute per client IP in this session (wrangler.toml says 10; every
+# local request comes from one IP). The override is a copy of wrangler.toml with that one number.
+if [[ -n "${DEV_IP_RATE_LIMIT:-}" ]]; then
+  sed -E "s/^simple = \{ limit = [0-9]+,/simple = { limit = ${DEV_IP_RATE_LIMIT},/" wrangler.toml > wrangler.dev.toml
+  args+=(--config wrangler.dev.toml)
 fi
 node_modules/.bin/wrangler "${args[@]}" &
 pids+=($!)
@@ -54,13 +64,19 @@ for _ in $(seq 1 240); do
   # Up as soon as /health answers at all; a 503 says which variable is missing.
   if node -e 'fetch(process.argv[1]).then(async (r) => { if (!r.ok) console.error("[dev] configuration incomplete:", await r.text()); process.exit(0) }, () => process.exit(1))' \
     "http://$HOST:$DEV_PORT/health"; then
+    intent=""
+    if [[ -n "${INTENT_SECRET:-}" ]]; then
+      # A day-long intent for the printed command (the demo page signs a fresh one per load).
+      intent=$(node -e 'const { signCheckoutIntent } = require("./src/node/server.cjs");
+        process.stdout.write(", \"intent\": \"" + signCheckoutIntent({ amount: 100, accountReference: "INV-1", transactionDesc: "Test", expiresInSeconds: 86400 }, process.env.INTENT_SECRET) + "\"")')
+    fi
     cat <<MSG
 
 [dev] ready: the payment proxy is on http://$HOST:$DEV_PORT, talking to $mode
 [dev] the demo checkout is on http://$HOST:$WWW_PORT
 [dev] try it:
   curl -s http://$HOST:$DEV_PORT/payments/stk -H 'content-type: application/json' \\
-    -d '{"amount": 100, "phone": "0712 345 678", "accountReference": "INV-1", "transactionDesc": "Test"}'
+    -d '{"amount": 100, "phone": "0712 345 678", "accountReference": "INV-1", "transactionDesc": "Test"$intent}'
 [dev] the answer has statusUrl and statusToken: curl -s "http://$HOST:$DEV_PORT/payments/{id}?token={statusToken}"
 [dev] merchant events (verified signatures): curl -s http://$HOST:$SIM_PORT/dev/merchant
 [dev] test numbers: 0700 001 032 cancelled, 0700 000 003 no webhook, 0700 000 666 lying webhook, 0700 000 429 banned: see README.md

@@ -807,6 +807,33 @@ fn base64(input: &[u8]) -> String {
 
 /// The codes of the errors the proxy answers itself.
 pub mod codes {
+    /// Every code the proxy answers with itself (not PalPluss's, not `CONFIG_*`).
+    pub const ALL: [&str; 24] = [
+        INVALID_JSON,
+        VALIDATION_FAILED,
+        ORIGIN_NOT_ALLOWED,
+        NOT_FOUND,
+        METHOD_NOT_ALLOWED,
+        BODY_TOO_LARGE,
+        UNSUPPORTED_MEDIA_TYPE,
+        UPSTREAM_UNAVAILABLE,
+        UPSTREAM_TIMEOUT,
+        BUSY,
+        PAYMENT_NOT_FOUND,
+        RATE_LIMITED,
+        IDEMPOTENCY_KEY_INVALID,
+        IDEMPOTENCY_KEY_IN_USE,
+        IDEMPOTENCY_KEY_REUSED,
+        INTENT_REQUIRED,
+        INTENT_INVALID,
+        INTENT_EXPIRED,
+        INTENT_MISMATCH,
+        TURNSTILE_REQUIRED,
+        TURNSTILE_FAILED,
+        TURNSTILE_UNAVAILABLE,
+        PHONE_BUSY,
+        PHONE_LIMIT,
+    ];
     /// 400: the body is not valid JSON (or not an object).
     pub const INVALID_JSON: &str = "INVALID_JSON";
     /// 400: the checkout failed validation; `details` holds the field errors.

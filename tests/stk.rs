@@ -341,9 +341,17 @@ fn the_typescript_error_code_union_matches_the_rust_codes() {
     };
     let mut ts: BTreeSet<String> = section("ErrorCode");
     ts.extend(section("PhoneErrorCode"));
+    ts.extend(section("ProxyErrorCode"));
     let mut rust: BTreeSet<String> = ErrorCode::ALL.iter().map(|c| c.as_str().to_owned()).collect();
     rust.insert("INVALID_OPTION".to_owned());
+    rust.extend(palpluss_stk::proxy::codes::ALL.iter().map(|c| c.to_string()));
     assert_eq!(ts, rust);
+    let proxy_ts = section("ProxyErrorCode");
+    assert_eq!(proxy_ts.len(), palpluss_stk::proxy::codes::ALL.len(), "each proxy code once");
+    let fields_ts = section("FieldName");
+    for field in Field::REQUEST {
+        assert!(fields_ts.contains(field.as_str()), "{field} in the FieldName union");
+    }
     let phone_ts = section("PhoneErrorCode");
     let phone_rust: BTreeSet<String> = PhoneError::ALL.iter().map(|c| c.code().to_owned()).collect();
     assert_eq!(phone_ts, phone_rust);

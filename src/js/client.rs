@@ -45,6 +45,10 @@ export interface CheckoutInput {
   phone: string;
   accountReference: string;
   transactionDesc: string;
+  /** The signed intent your server rendered into the page (a proxy with INTENT_SECRET needs it). */
+  intent?: string;
+  /** Cloudflare Turnstile's token (a proxy with TURNSTILE_SECRET needs it). */
+  turnstileToken?: string;
 }
 
 /** PalPluss's pending transaction, as the proxy passes it on. */
@@ -75,12 +79,12 @@ export interface StkValidationError extends StkErrorBase {
 }
 /** The proxy or PalPluss refused the payment. */
 export interface StkApiError extends StkErrorBase {
-  name: "StkApiError"; kind: "api";
+  name: "StkApiError"; kind: "api"; code: ProxyErrorCode | (string & {});
   httpStatus: number; apiMessage: string; details?: Record<string, unknown>; requestId?: string;
 }
 /** Too many attempts: wait `retryAfter` seconds before trying again. */
 export interface StkRateLimitError extends StkErrorBase {
-  name: "StkRateLimitError"; kind: "rate_limit";
+  name: "StkRateLimitError"; kind: "rate_limit"; code: ProxyErrorCode | (string & {});
   httpStatus: 429; retryAfter: number; apiMessage: string; details?: Record<string, unknown>; requestId?: string;
 }
 /** The proxy could not be reached. */
@@ -330,6 +334,12 @@ fn api_error_message(status: u16, code: &str) -> &'static str {
         (504, _) => TIMEOUT_MESSAGE,
         (500..=599, _) => "The payment service is unavailable right now. Please try again shortly.",
         (403, "ORIGIN_NOT_ALLOWED") => "This page is not allowed to take payments. Please contact the shop.",
+        (_, "INTENT_EXPIRED") => "This checkout has expired. Reload the page to start again.",
+        (_, "INTENT_REQUIRED" | "INTENT_INVALID" | "INTENT_MISMATCH") => {
+            "The payment details do not match your order. Reload the page and try again."
+        }
+        (_, "TURNSTILE_REQUIRED" | "TURNSTILE_FAILED") => "Please complete the security check and try again.",
+        (_, "IDEMPOTENCY_KEY_IN_USE") => "This payment is already being processed. Check your phone.",
         _ => "This payment could not be started. Please try again later or contact the shop.",
     }
 }

@@ -147,6 +147,17 @@ pub fn attach_checkout_form(
         }
         controls.push(Control { field, input, fixed, error, original_describedby, touched: Cell::new(false) });
     }
+    // Optional and never shown: the merchant's signed intent (an input named "intent") and
+    // Turnstile's token (the hidden input its widget adds), sent when the form has them.
+    for (field, default_name) in [(Field::Intent, "intent"), (Field::TurnstileToken, "cf-turnstile-response")] {
+        let name = get(&names, field.as_str()).as_string().unwrap_or_else(|| default_name.to_owned());
+        let input = form.elements().named_item(&name).and_then(|e| e.dyn_into::<HtmlInputElement>().ok());
+        let fixed = get(&values, field.as_str());
+        if input.is_some() || !fixed.is_undefined() {
+            let touched = Cell::new(false);
+            controls.push(Control { field, input, fixed, error: None, original_describedby: None, touched });
+        }
+    }
 
     let warning = match controls.iter().find(|c| c.field == Field::Phone).and_then(|c| c.error.as_ref()) {
         Some(anchor) => {

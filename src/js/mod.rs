@@ -34,7 +34,19 @@ export type ErrorCode =
   | "AMOUNT_NOT_A_NUMBER" | "AMOUNT_NOT_WHOLE" | "AMOUNT_TOO_SMALL" | "AMOUNT_TOO_LARGE"
   | PhoneErrorCode
   | "TOO_LONG" | "CONTROL_CHARACTERS" | "URL_INVALID" | "URL_NOT_HTTPS" | "UUID_INVALID"
-  | "FIELD_NOT_ALLOWED";
+  | "FIELD_NOT_ALLOWED"
+  | ProxyErrorCode;
+
+/** The proxy's own error codes (an `StkApiError`'s or `StkRateLimitError`'s `code`; PalPluss's
+ * own codes pass through as they are). */
+export type ProxyErrorCode =
+  | "INVALID_JSON" | "VALIDATION_FAILED" | "ORIGIN_NOT_ALLOWED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED"
+  | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT"
+  | "BUSY" | "PAYMENT_NOT_FOUND" | "RATE_LIMITED"
+  | "IDEMPOTENCY_KEY_INVALID" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED"
+  | "INTENT_REQUIRED" | "INTENT_INVALID" | "INTENT_EXPIRED" | "INTENT_MISMATCH"
+  | "TURNSTILE_REQUIRED" | "TURNSTILE_FAILED" | "TURNSTILE_UNAVAILABLE"
+  | "PHONE_BUSY" | "PHONE_LIMIT";
 
 /** Why a string is not a Kenyan mobile number. */
 export type PhoneErrorCode =
@@ -48,7 +60,7 @@ export type Network = "safaricom" | "airtel" | "telkom" | "equitel" | "other";
 /** The field an error is about, as PalPluss spells it; "request" for the whole request. */
 export type FieldName =
   | "request" | "amount" | "phone" | "accountReference" | "transactionDesc"
-  | "callbackUrl" | "channelId" | "credential_id" | "options.amountMax";
+  | "callbackUrl" | "channelId" | "credential_id" | "intent" | "turnstileToken" | "options.amountMax";
 
 /** One problem with one field. The message is fit to show a customer. */
 export interface FieldError {
@@ -94,6 +106,10 @@ export interface CheckoutRequest {
   phone: string;
   accountReference: string;
   transactionDesc: string;
+  /** The merchant's signed checkout intent (only for a proxy with INTENT_SECRET). */
+  intent?: string;
+  /** Cloudflare Turnstile's token (checked by a proxy with TURNSTILE_SECRET). */
+  turnstileToken?: string;
 }
 
 /** A PalPluss `POST /payments/stk` request. */

@@ -10,6 +10,10 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { chromium } from "playwright-core";
 import { eventually } from "./wait.mjs";
+import { signCheckoutIntent } from "../../src/node/server.cjs";
+
+// scripts/dev.sh's fixed demo value (not a secret): the proxy under `make dev` requires intents.
+const DEV_INTENT_SECRET = "isec_dev_simulator_0123456789";
 
 const root = resolve(import.meta.dirname, "../..");
 const freePort = () =>
@@ -27,7 +31,7 @@ before(async () => {
   dev = spawn("scripts/dev.sh", [], {
     cwd: root,
     detached: true,
-    env: { ...process.env, DEV_PORT: String(devPort), SIM_PORT: String(simPort), WWW_PORT: String(wwwPort), SIM_WEBHOOK_DELAY_MS: "200" },
+    env: { ...process.env, DEV_PORT: String(devPort), SIM_PORT: String(simPort), WWW_PORT: String(wwwPort), SIM_WEBHOOK_DELAY_MS: "200", DEV_IP_RATE_LIMIT: "1000" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   for (const stream of [dev.stdout, dev.stderr]) stream.on("data", (d) => { output += d; });
@@ -43,11 +47,12 @@ after(async () => {
   await new Promise((r) => (dev.exitCode !== null ? r() : dev.on("exit", r)));
 });
 
+const ORDER = { amount: 250, accountReference: "E2E-1", transactionDesc: "End to end" };
 const post = (body) =>
   fetch(`${proxy}/payments/stk`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: www },
-    body: JSON.stringify({ amount: 250, accountReference: "E2E-1", transactionDesc: "End to end", ...body }),
+    body: JSON.stringify({ ...ORDER, intent: signCheckoutIntent(ORDER, DEV_INTENT_SECRET), ...body }),
   });
 
 test("make dev prints the URLs and a ready curl command, and serves the demo checkout", async () => {
@@ -206,15 +211,16 @@ describe("the demo checkout in Chromium", () => {
   });
 
   test("good values reach the pending state with the transaction id", async () => {
-    for (const [name, viewport] of [["desktop", { width: 1280, height: 800 }], ["360px", { width: 360, height: 740 }]]) {
+    // Two phones: a phone with an open payment is busy for a minute (the per-phone guard).
+    for (const [name, viewport, phone] of [["desktop", { width: 1280, height: 800 }, "0712 345 678"], ["360px", { width: 360, height: 740 }, "0711 222 333"]]) {
       const { page, posts, errors } = await open(viewport);
-      await page.locator("#phone").pressSequentially("0712 345 678");
+      await page.locator("#phone").pressSequentially(phone);
       await page.screenshot({ path: resolve(shots, `checkout-${name}.png`), fullPage: true });
       await page.getByRole("button", { name: /Pay KES/ }).click();
       await page.locator("#pending").waitFor({ state: "visible" });
       assert.match(await page.locator("#pending-title").textContent(), /Check your phone/);
       assert.match(await page.locator("#pending-id").textContent(), /^[0-9a-f-]{36}$/);
-      assert.equal(await page.locator("#pending-phone").textContent(), "0712 345 678");
+      assert.equal(await page.locator("#pending-phone").textContent(), phone);
       assert.equal(posts.length, 1);
       assert.deepEqual(errors, []);
       if (name === "360px") {
@@ -224,6 +230,29 @@ describe("the demo checkout in Chromium", () => {
       await page.screenshot({ path: resolve(shots, `pending-${name}.png`), fullPage: true });
       await page.close();
     }
+  });
+
+  test("an amount changed in the browser is refused by the signed intent; nothing reaches PalPluss", async () => {
+    const { page, posts } = await open({ width: 1280, height: 800 });
+    assert.match(await page.locator("input[name=intent]").inputValue(), /^[\w-]+\.[\w-]{43}$/, "the page carries an intent");
+    const before = await (await fetch(`${sim}/dev/stats`)).json();
+    // What a customer could do in the dev tools: pay 1 shilling for a 1,500 order.
+    await page.evaluate(() => { document.querySelector("input[name=amount]").value = "1"; });
+    await page.locator("#phone").fill("0722 000 111");
+    const answer = page.waitForResponse((r) => r.url() === `${proxy}/payments/stk` && r.request().method() === "POST");
+    await page.getByRole("button", { name: /Pay KES/ }).click();
+    const refused = await (await answer).json();
+    assert.equal(refused.error.code, "INTENT_MISMATCH");
+    assert.deepEqual(refused.error.details.fields.map((f) => f.field), ["amount"]);
+    const alert = page.locator(".stk-form-error");
+    await alert.waitFor({ state: "visible" });
+    assert.match(await alert.textContent(), /do not match your order/);
+    assert.equal(await page.locator("#pending").isVisible(), false);
+    assert.equal(posts.length, 1);
+    const later = await (await fetch(`${sim}/dev/stats`)).json();
+    assert.equal(later.apiCalls - later.gets, before.apiCalls - before.gets, "no push reached the simulator");
+    await page.screenshot({ path: resolve(shots, "tampered-amount.png"), fullPage: true });
+    await page.close();
   });
 
   test("a banned number shows the retry message", async () => {

@@ -42,12 +42,19 @@ else
     --var "MERCHANT_WEBHOOK_URL:http://$HOST:$SIM_PORT/dev/merchant"
     --var "MERCHANT_WEBHOOK_SECRET:$SIM_MERCHANT_SECRET"
     --var "INTENT_SECRET:$INTENT_SECRET"
+    # The simulator's test numbers are reused all day: the hourly cap per phone is opened wide
+    # (the cooldown stays, so PHONE_BUSY can be seen by paying twice in a row).
+    --var "PHONE_MAX_PER_HOUR:1000"
   )
   mode="the simulator (http://$HOST:$SIM_PORT; its webhooks come back to the Worker, signed events go to http://$HOST:$SIM_PORT/dev/merchant)"
 fi
 # The demo checkout's origin may call the proxy (unless .dev.vars says otherwise).
 if ! grep -qs '^ALLOWED_ORIGINS=' .dev.vars; then
   args+=(--var "ALLOWED_ORIGINS:http://$HOST:$WWW_PORT,http://localhost:$WWW_PORT")
+fi
+# DEV_PERSIST_TO: where wrangler keeps this session's Durable Objects (default .wrangler/state).
+if [[ -n "${DEV_PERSIST_TO:-}" ]]; then
+  args+=(--persist-to "$DEV_PERSIST_TO")
 fi
 # DEV_IP_RATE_LIMIT: pushes per minute per client IP in this session (wrangler.toml says 10; every
 # local request comes from one IP). The override is a copy of wrangler.toml with that one number.

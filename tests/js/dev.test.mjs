@@ -6,7 +6,8 @@ import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { chromium } from "playwright-core";
 import { eventually } from "./wait.mjs";
@@ -31,7 +32,7 @@ before(async () => {
   dev = spawn("scripts/dev.sh", [], {
     cwd: root,
     detached: true,
-    env: { ...process.env, DEV_PORT: String(devPort), SIM_PORT: String(simPort), WWW_PORT: String(wwwPort), SIM_WEBHOOK_DELAY_MS: "200", DEV_IP_RATE_LIMIT: "1000" },
+    env: { ...process.env, DEV_PORT: String(devPort), SIM_PORT: String(simPort), WWW_PORT: String(wwwPort), SIM_WEBHOOK_DELAY_MS: "200", DEV_IP_RATE_LIMIT: "1000", DEV_PERSIST_TO: mkdtempSync(resolve(tmpdir(), "palpluss-dev-")) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   for (const stream of [dev.stdout, dev.stderr]) stream.on("data", (d) => { output += d; });

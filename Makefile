@@ -94,6 +94,7 @@ soak: build
 
 bench: build
 	node bench/run.mjs
+	node bench/guard.mjs
 
 fuzz: tools
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz

@@ -5,14 +5,20 @@
 // enforces PalPluss's 60 requests a minute per key, posts its webhooks back to the Worker (twice,
 // never, late or lying for some test numbers) and receives the signed merchant events.
 // SOAK_CHECKOUTS (default 200) customers pay at once for SOAK_SECONDS (default 300): each pushes
-// (waiting out a 429 BUSY's Retry-After), follows GET /payments/{id} every 3 s to a final status,
-// then starts again. SOAK_HOSTILE lanes (default 8) send invalid and hostile requests throughout.
+// with a signed intent and an Idempotency-Key (waiting out a 429's Retry-After), follows
+// GET /payments/{id} every 3 s to a final status, then starts again. SOAK_HOSTILE lanes (default 8)
+// send invalid and hostile requests throughout, and four more lanes attack the guard: a flood from
+// one IP, a flood at one phone, one Idempotency-Key replayed (and reused with another body), and
+// forged intents. The guard runs with its defaults (10 a minute per IP, 60 s cooldown and 5 an hour
+// per phone, INTENT_SECRET set).
 // Prints the figures; fails on an unexpected answer, a 5xx, an upstream 429, an event delivered
-// twice or unverified, or workerd memory at the end over 1.5x the middle.
+// twice or unverified, a push the guard should have stopped, or workerd memory at the end over 1.5x
+// the middle.
 import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:net";
 import { Miniflare } from "miniflare";
+import { createRequire } from "node:module";
 import { startSimulator } from "../sim/palpluss-sim.mjs";
 import { builtWorker } from "./built-worker.mjs";
 
@@ -21,6 +27,8 @@ const CHECKOUTS = Number(process.env.SOAK_CHECKOUTS ?? 200);
 const HOSTILE = Number(process.env.SOAK_HOSTILE ?? 8);
 const ORIGIN = "https://shop.example";
 const WEBHOOK_SECRET = "whk_soak_0123456789abcdef";
+const INTENT_SECRET = "isec_soak_0123456789abcdef";
+const { signCheckoutIntent } = createRequire(import.meta.url)("../src/node/server.cjs");
 
 const sim = await startSimulator({ webhookDelayMs: 2000, lateWebhookMs: 20000 });
 // Miniflare listens on a port picked here, so that the callback can point at it.
@@ -38,6 +46,7 @@ const mf = new Miniflare({
     WEBHOOK_SECRET,
     MERCHANT_WEBHOOK_URL: `${sim.origin}/dev/merchant`,
     MERCHANT_WEBHOOK_SECRET: sim.merchantSecret,
+    INTENT_SECRET,
   }),
   host: "127.0.0.1",
   port,
@@ -51,10 +60,15 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let ips = 0;
 const clientIp = () => `2001:db8:5::${(++ips).toString(16)}`;
 const json = (body, headers = {}) => ({ method: "POST", headers: { "content-type": "application/json", origin: ORIGIN, "cf-connecting-ip": clientIp(), ...headers }, body: JSON.stringify(body) });
-// Test numbers: most pay; some cancel, fail, get no webhook, a late, duplicated or lying one.
-const phones = [
-  ...Array(10).fill("0712 345 678"), "0700 001 032", "0700 000 001", "0700 000 003", "0700 000 020", "0700 000 002", "0700 000 666",
-];
+/** A checkout as the merchant's page would send it: with an intent signed for its order. */
+const order = (body, { secret = INTENT_SECRET, ...intentOverrides } = {}) => {
+  const { amount, accountReference, transactionDesc } = body;
+  return { ...body, intent: signCheckoutIntent({ amount, accountReference, transactionDesc, ...intentOverrides }, secret) };
+};
+// Each customer pays from its own phone; every tenth attempt uses a test number instead (cancelled,
+// failed, no webhook, a late, duplicated or lying one), which the per-phone guard then rations.
+const specials = ["0700 001 032", "0700 000 001", "0700 000 003", "0700 000 020", "0700 000 002", "0700 000 666"];
+const customerPhone = (n, attempt) => (attempt % 10 === 9 ? specials[(n + attempt) % specials.length] : `0713 ${String(n).padStart(6, "0").replace(/(\d{3})(\d{3})/, "$1 $2")}`);
 const hostile = [
   [() => json({ amount: -1, phone: "0201234567", accountReference: "", transactionDesc: "x".repeat(40) }), [400]],
   [() => json({ amount: 1, phone: "0712345678", accountReference: "A", transactionDesc: "B", callbackUrl: "https://evil.example" }), [400]],
@@ -96,10 +110,12 @@ async function call(path, init, expected) {
 
 async function customer(n) {
   let i = n;
+  let attempt = 0;
   while (Date.now() < deadline) {
-    const phone = phones[i++ % phones.length];
+    const phone = customerPhone(n, attempt++);
     stats.pushes++;
-    const push = await call("/payments/stk", json({ amount: 100 + (i % 900), phone, accountReference: `SOAK-${n}`, transactionDesc: "Soak" }), [200, 429]);
+    const body = order({ amount: 100 + (i++ % 900), phone, accountReference: `SOAK-${n}`, transactionDesc: "Soak" });
+    const push = await call("/payments/stk", json(body, { "idempotency-key": `soak-${n}-${attempt}` }), [200, 429]);
     if (push.status === 429) {
       stats.busy++;
       await sleep(Math.min(Math.max(push.body.retryAfter || 1, 1), 30) * 1000 * (0.5 + Math.random()));
@@ -132,13 +148,70 @@ async function attacker() {
   }
 }
 
+// The guard's attackers. Each tags its pushes (accountReference) so the simulator's log shows what
+// got through.
+const guardStats = { ipFlood: 0, phoneFlood: 0, replay: 0, forged: 0 };
+const FLOOD_IP = "198.51.100.66";
+async function ipFlooder() {
+  let i = 0;
+  while (Date.now() < deadline) {
+    guardStats.ipFlood++;
+    const phone = `0714 ${String(i++).padStart(6, "0").replace(/(\d{3})(\d{3})/, "$1 $2")}`;
+    await call("/payments/stk", json(order({ amount: 10, phone, accountReference: "FLOOD-IP", transactionDesc: "Flood" }), { "cf-connecting-ip": FLOOD_IP }), [200, 429]);
+    await sleep(50);
+  }
+}
+async function phoneFlooder() {
+  while (Date.now() < deadline) {
+    guardStats.phoneFlood++;
+    await call("/payments/stk", json(order({ amount: 10, phone: "0715 000 000", accountReference: "FLOOD-PH", transactionDesc: "Flood" })), [200, 429]);
+    await sleep(50);
+  }
+}
+async function replayer() {
+  const body = order({ amount: 42, phone: "0716 000 000", accountReference: "REPLAY", transactionDesc: "Replay" });
+  const other = order({ ...body, amount: 43 });
+  let i = 0;
+  while (Date.now() < deadline) {
+    guardStats.replay++;
+    // The same key, mostly with the same body (a retrying browser), sometimes with another.
+    const reuse = i++ % 5 === 4;
+    await call("/payments/stk", json(reuse ? other : body, { "idempotency-key": "soak-replayed-key" }), reuse ? [409, 422, 429, 200] : [200, 409, 422, 429]);
+    await sleep(50);
+  }
+}
+async function forger() {
+  const base = { amount: 1500, phone: "0717 000 000", accountReference: "FORGED", transactionDesc: "Forged" };
+  const genuine = order(base).intent;
+  const [p, s] = genuine.split(".");
+  const forgeries = [
+    () => ({ ...base, amount: 1, intent: genuine }), // the amount lowered in the browser
+    () => order(base, { secret: "isec_not_the_merchants_secret" }),
+    () => ({ ...base, intent: `${Buffer.from(JSON.stringify({ amount: 1500, accountReference: "FORGED", exp: 4102444800 })).toString("base64url")}.${s}` }),
+    () => ({ ...base, intent: `${p}.${s.slice(0, -2)}` }),
+    () => ({ ...base, intent: signCheckoutIntent(base, INTENT_SECRET, { now: Date.now() / 1000 - 3600 }) }), // expired
+    () => ({ ...base, intent: "garbage" }),
+    () => base,
+  ];
+  let i = 0;
+  while (Date.now() < deadline) {
+    guardStats.forged++;
+    await call("/payments/stk", json(forgeries[i++ % forgeries.length]()), [400]);
+    await sleep(20);
+  }
+}
+
 const workerdPids = () => execFileSync("pgrep", ["-f", "workerd serve"], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
 const rssKiB = () => workerdPids().reduce((sum, pid) => {
   try { return sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]); } catch { return sum; }
 }, 0);
 const memory = [];
 const sampler = setInterval(() => memory.push(rssKiB()), 10_000);
-await Promise.all([...Array.from({ length: CHECKOUTS }, (_, n) => customer(n)), ...Array.from({ length: HOSTILE }, attacker)]);
+await Promise.all([
+  ...Array.from({ length: CHECKOUTS }, (_, n) => customer(n)),
+  ...Array.from({ length: HOSTILE }, attacker),
+  ipFlooder(), phoneFlooder(), replayer(), forger(),
+]);
 clearInterval(sampler);
 // Events still in flight get a moment to arrive before they are counted.
 await sleep(3000);
@@ -154,6 +227,12 @@ for (const e of events) {
   perPaymentStatus.set(key, (perPaymentStatus.get(key) ?? 0) + 1);
 }
 const upstreamCalls = sim.stats.apiCalls + sim.stats.rateLimited;
+// What the guard let through to PalPluss, by attacker, against what it may let through.
+const sent = (reference) => sim.requests.filter((r) => r.body?.accountReference === reference).length;
+const minutes = Math.ceil(SECONDS / 60) + 1; // the per-IP windows the run can touch
+const through = { ipFlood: sent("FLOOD-IP"), phoneFlood: sent("FLOOD-PH"), replay: sent("REPLAY"), forged: sent("FORGED") };
+const allowed = { ipFlood: 10 * minutes, phoneFlood: 5, replay: 1, forged: 0 };
+const leaked = Object.keys(through).filter((k) => through[k] > allowed[k]);
 await mf.dispose();
 await sim.close();
 
@@ -165,11 +244,12 @@ console.log("outcomes:", JSON.stringify(outcomes));
 console.log(`upstream calls ${upstreamCalls} (${(upstreamCalls / Math.max(1, stats.accepted)).toFixed(2)} per accepted push; GETs ${sim.stats.gets}); upstream 429s ${sim.stats.rateLimited}`);
 console.log(`merchant events ${events.length} (distinct ids ${byId.size}, delivered twice ${twice}, unverified ${unverified}, payment+type pairs ${perPaymentStatus.size})`);
 console.log(`hostile requests ${stats.hostile}; by status: ${JSON.stringify(statuses)}`);
+console.log(`guard attackers: requests ${JSON.stringify(guardStats)}; pushes that reached PalPluss ${JSON.stringify(through)} (at most ${JSON.stringify(allowed)}); over the bound: ${leaked.length ? leaked.join(", ") : 0}`);
 console.log("workerd RSS KiB every 10 s:", memory.join(" "));
 const fiveXX = Object.entries(statuses).filter(([s]) => !/^\d+$/.test(s) || Number(s) >= 500);
 const half = memory[Math.floor((memory.length - 1) / 2)] ?? 0, last = memory.at(-1) ?? 0;
 const growth = half ? last / half : 1;
 console.log(`unexpected answers: ${unexpected.length}; 5xx or errors: ${fiveXX.length ? JSON.stringify(fiveXX) : 0}; memory end/middle x${growth.toFixed(2)}`);
 if (unexpected.length) console.log("first unexpected:", unexpected.slice(0, 5));
-const failed = unexpected.length || fiveXX.length || sim.stats.rateLimited || twice || unverified || perPaymentStatus.size !== events.length || growth > 1.5;
+const failed = unexpected.length || fiveXX.length || leaked.length || sim.stats.rateLimited || twice || unverified || perPaymentStatus.size !== events.length || growth > 1.5;
 process.exit(failed ? 1 : 0);

@@ -588,7 +588,7 @@ pub fn format_phone_as_you_type(input: &str) -> String {
     let (prefix, national): (&str, &[u8]) = if scanned.plus {
         match d.strip_prefix(b"254".as_slice()) {
             Some(rest) => ("+254 ", rest),
-            None if b"254".starts_with(d) => return ["+", &as_text(d)].concat(),
+            None if b"254".starts_with(d) => return crate::stk::join(&["+", &as_text(d)]),
             None => return input.to_owned(),
         }
     } else if let Some(rest) = d.strip_prefix(b"0".as_slice()) {

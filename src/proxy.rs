@@ -501,7 +501,8 @@ impl Config {
         errors.retain(|e| e.field() != Field::Intent);
         // In field order: only `turnstileToken` comes after `intent`.
         let at = errors.iter().position(|e| e.field() == Field::TurnstileToken).unwrap_or(errors.len());
-        errors.insert(at, FieldError::new(Field::Intent, ErrorCode::FieldNotAllowed, &self.limits));
+        let message = "intent is not accepted: this proxy has no INTENT_SECRET.".to_owned();
+        errors.insert(at, FieldError::with_message(Field::Intent, ErrorCode::FieldNotAllowed, message));
         Err(errors)
     }
 

@@ -270,6 +270,11 @@ impl FieldError {
         FieldError { field, code, message: message_for(field, code, limits) }
     }
 
+    /// An error with a message of its own (the proxy's, for rules only it knows).
+    pub fn with_message(field: Field, code: ErrorCode, message: String) -> FieldError {
+        FieldError { field, code, message }
+    }
+
     /// The field the error is about.
     pub fn field(&self) -> Field {
         self.field
@@ -509,7 +514,7 @@ impl<'de> Deserialize<'de> for RawStkRequest {
                         continue;
                     };
                     if *slot != RawValue::Missing {
-                        return Err(de::Error::custom(["duplicate field `", key.as_ref(), "`"].concat()));
+                        return Err(de::Error::custom(join(&["duplicate field `", key.as_ref(), "`"])));
                     }
                     *slot = map.next_value()?;
                 }
@@ -646,11 +651,11 @@ impl CheckoutForm {
         c.forbid(Field::CredentialId, &raw.credential_id);
         let intent = c.check(Field::Intent, check_token(&raw.intent));
         let turnstile_token = c.check(Field::TurnstileToken, check_token(&raw.turnstile_token));
-        c.finish(form.zip(intent.zip(turnstile_token)).map(|(form, (intent, turnstile_token))| CheckoutForm {
-            intent,
-            turnstile_token,
-            ..form
-        }))
+        let form = match (form, intent, turnstile_token) {
+            (Some(form), Some(intent), Some(turnstile_token)) => Some(CheckoutForm { intent, turnstile_token, ..form }),
+            _ => None,
+        };
+        c.finish(form)
     }
 
     /// The signed checkout intent sent with the form, if any.
@@ -1020,14 +1025,12 @@ fn message_for(field: Field, code: ErrorCode, limits: &Limits) -> String {
     match (static_message(field, code), code) {
         (Some(text), _) => text.to_owned(),
         (None, ErrorCode::FieldNotAllowed) => {
-            [field.as_str(), " is set by the server and must not be sent from the checkout."].concat()
+            join(&[field.as_str(), " is set by the server and must not be sent from the checkout."])
         }
         (None, ErrorCode::AmountTooLarge) => {
-            ["The amount can be at most KES ", &group_thousands(limits.amount_max), "."].concat()
+            join(&["The amount can be at most KES ", &group_thousands(limits.amount_max), "."])
         }
-        (None, _) => {
-            [field.as_str(), " must be a UUID such as 3f2b9c1e-8d4a-4c6b-9e2f-1a2b3c4d5e6f, or null."].concat()
-        }
+        (None, _) => join(&[field.as_str(), " must be a UUID such as 3f2b9c1e-8d4a-4c6b-9e2f-1a2b3c4d5e6f, or null."]),
     }
 }
 
@@ -1037,7 +1040,6 @@ fn static_message(field: Field, code: ErrorCode) -> Option<&'static str> {
     Some(match (field, code) {
         (_, ErrorCode::Phone(e)) => e.message(),
         (Field::Request, _) => "The request must be a JSON object with the payment details.",
-        (Field::Intent, ErrorCode::FieldNotAllowed) => "intent is not accepted: the proxy has no INTENT_SECRET.",
         (_, ErrorCode::FieldNotAllowed) => return None,
         (Field::Amount, ErrorCode::Required) => "Enter the amount to pay.",
         (Field::Amount, ErrorCode::AmountNotWhole) => "Enter the amount in whole shillings, without cents.",
@@ -1067,9 +1069,19 @@ fn static_message(field: Field, code: ErrorCode) -> Option<&'static str> {
             "callbackUrl must be an absolute https URL with a host, e.g. https://shop.example/mpesa."
         }
         (Field::ChannelId | Field::CredentialId, _) => return None,
-        (Field::Intent, _) => "This checkout link is not valid. Reload the page and try again.",
-        (Field::TurnstileToken, _) => "The security check did not work. Reload the page and try again.",
+        // A token the page itself put there: only reloading the page gives a good one.
+        (Field::Intent | Field::TurnstileToken, _) => "This checkout is out of date. Reload the page and try again.",
     })
+}
+
+/// `["a", "b"]` -> `"ab"`: `[..].concat()` without its generic copy loop, which costs the browser
+/// entry a kilobyte of wasm.
+pub(crate) fn join(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
 }
 
 /// `250000` -> `"250000"`, without pulling in the formatting machinery (it costs kilobytes of wasm).

@@ -273,6 +273,23 @@ describe("per phone", () => {
     refused(await w.push(checkout({ phone })), 429, "PHONE_LIMIT");
   });
 
+  test("a push that timed out keeps its phone busy, and its 504 is kept for its key", async () => {
+    const w = await guarded({ UPSTREAM_TIMEOUT_MS: "300" });
+    let release;
+    w.palpluss.gate = new Promise((r) => (release = r));
+    const body = checkout({ phone: "0712 000 500" });
+    const timedOut = await w.push(body, { key: "k-timeout" });
+    refused(timedOut, 504, "UPSTREAM_TIMEOUT");
+    // The prompt may be on the phone: no second one during the cooldown, even with another key.
+    refused(await w.push(checkout({ phone: "0712 000 500" }), { key: "k-timeout-2" }), 429, "PHONE_BUSY");
+    // The same key gets the same answer again, without a push (the 504 came after the push was sent).
+    const replay = await w.push(body, { key: "k-timeout" });
+    assert.equal(replay.status, 504);
+    assert.equal(replay.headers.get("idempotent-replayed"), "true");
+    assert.equal(w.palpluss.pushes.length, 1);
+    release();
+  });
+
   test("20 simultaneous pushes to one phone give one push", async () => {
     const w = await guarded();
     const answers = await Promise.all(Array.from({ length: 20 }, () => w.push(checkout({ phone: "0712 000 400" }))));

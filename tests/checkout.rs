@@ -30,7 +30,7 @@ fn stub_fetch(respond: &str) {
             globalThis.__calls = [];
             globalThis.fetch = async (request) => {{
                 const body = await request.clone().text();
-                globalThis.__calls.push({{ url: request.url, method: request.method, body, type: request.headers.get("content-type") }});
+                globalThis.__calls.push({{ url: request.url, method: request.method, body, type: request.headers.get("content-type"), key: request.headers.get("idempotency-key") }});
                 return ((request) => {respond})(request);
             }};
         }})()"#
@@ -169,6 +169,37 @@ async fn network_failures_and_timeouts_are_told_apart() {
     let e = pay(&client(r#"{ baseUrl: "https://pay.example", timeoutMs: 50 }"#), GOOD).await.unwrap_err();
     assert_eq!((text(&e, "name").as_str(), text(&e, "code").as_str()), ("StkTimeoutError", "TIMEOUT"));
     assert!(text(&e, "message").contains("Check your phone"));
+}
+
+#[wasm_bindgen_test]
+async fn every_push_has_its_own_idempotency_key_and_a_network_error_is_retried_once_with_it() {
+    stub_fetch(PENDING);
+    let c = client(r#"{ baseUrl: "https://pay.example" }"#);
+    pay(&c, GOOD).await.expect("resolves");
+    pay(&c, GOOD).await.expect("resolves");
+    let (first, second) = (text(&js("globalThis.__calls[0]"), "key"), text(&js("globalThis.__calls[1]"), "key"));
+    assert_eq!(first.len(), 36, "a UUID: {first}");
+    assert_ne!(first, second, "a fresh key per payment");
+    // The connection drops once: the same push again, with the same key (the proxy replays it).
+    stub_fetch(&format!(
+        r#"globalThis.__calls.length === 1 ? Promise.reject(new TypeError("Failed to fetch")) : {PENDING}"#
+    ));
+    let tx = pay(&c, GOOD).await.expect("the retry succeeds");
+    assert_eq!(text(&tx, "transactionId"), "tx-1");
+    assert_eq!(calls(), 2);
+    assert_eq!(text(&js("globalThis.__calls[0]"), "key"), text(&js("globalThis.__calls[1]"), "key"));
+    // Twice: no third try.
+    stub_fetch(r#"Promise.reject(new TypeError("Failed to fetch"))"#);
+    let e = pay(&c, GOOD).await.unwrap_err();
+    assert_eq!(text(&e, "code"), "NETWORK_ERROR");
+    assert_eq!(calls(), 2);
+    // A timeout is not retried: the push may be on its way.
+    stub_fetch(
+        r#"new Promise((_, reject) => request.signal.addEventListener("abort", () => reject(request.signal.reason)))"#,
+    );
+    let e = pay(&client(r#"{ baseUrl: "https://pay.example", timeoutMs: 50 }"#), GOOD).await.unwrap_err();
+    assert_eq!(text(&e, "code"), "TIMEOUT");
+    assert_eq!(calls(), 1);
 }
 
 #[wasm_bindgen_test]

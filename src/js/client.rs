@@ -225,24 +225,55 @@ fn validation_error(fields: &Array, status: Option<u16>, request_id: Option<&JsV
     error.into()
 }
 
-/// Posts the checkout once and classifies the answer.
+/// Posts the checkout with a fresh `Idempotency-Key` and classifies the answer. A network error
+/// (no answer at all, not a timeout) is retried once with the same key: the proxy answers a retry
+/// of a push it already sent with the kept answer, so the customer never gets two prompts.
 pub(crate) async fn submit(config: &ClientConfig, form: &CheckoutForm) -> Result<JsValue, JsValue> {
     let body = JSON::stringify(&checkout_object(form)).map(String::from).unwrap_or_default();
+    let key = idempotency_key();
+    let mut retried = false;
+    loop {
+        match post_once(config, &body, key.as_deref()).await {
+            Err(Sent::Network) if key.is_some() && !retried => retried = true,
+            Err(Sent::Network) => return Err(failure(false)),
+            Err(Sent::Timeout) => return Err(failure(true)),
+            Ok(response) => return classify(response).await,
+        }
+    }
+}
+
+/// Why no answer came.
+enum Sent {
+    Network,
+    Timeout,
+}
+
+/// A random `Idempotency-Key` (`crypto.randomUUID()`); `None` where the platform has no crypto.
+fn idempotency_key() -> Option<String> {
+    let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).ok()?;
+    let random_uuid: js_sys::Function =
+        Reflect::get(&crypto, &JsValue::from_str("randomUUID")).ok()?.dyn_into().ok()?;
+    random_uuid.call0(&crypto).ok()?.as_string()
+}
+
+async fn post_once(config: &ClientConfig, body: &str, key: Option<&str>) -> Result<gloo_net::http::Response, Sent> {
     let signal = abort_signal_timeout(config.timeout_ms).ok();
     let url = [config.base_url.as_str(), "/payments/stk"].concat();
-    let sent = Request::post(&url)
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .abort_signal(signal.as_ref())
-        .body(body);
+    let mut builder =
+        Request::post(&url).header("Content-Type", "application/json").header("Accept", "application/json");
+    if let Some(key) = key {
+        builder = builder.header("Idempotency-Key", key);
+    }
+    let sent = builder.abort_signal(signal.as_ref()).body(body.to_owned());
     let response = match sent {
         Ok(request) => request.send().await,
         Err(e) => Err(e),
     };
-    let response = match response {
-        Ok(response) => response,
-        Err(e) => return Err(transport_error(&e)),
-    };
+    response.map_err(|e| if is_timeout(&e) { Sent::Timeout } else { Sent::Network })
+}
+
+/// Reads the proxy's answer: the pending transaction, or one typed error.
+async fn classify(response: gloo_net::http::Response) -> Result<JsValue, JsValue> {
     let status = response.status();
     let retry_after_header = response.headers().get("Retry-After");
     let text = match response.text().await {
@@ -285,12 +316,18 @@ pub(crate) async fn submit(config: &ClientConfig, form: &CheckoutForm) -> Result
     Err(error.into())
 }
 
-/// A failure before any answer: a timeout (the abort signal fired) or a network error.
+/// Whether a failure before any answer was the abort signal (the timeout) firing.
+fn is_timeout(error: &gloo_net::Error) -> bool {
+    matches!(error, gloo_net::Error::JsError(e) if e.name == "TimeoutError" || e.name == "AbortError")
+}
+
+/// A failure while reading an answer: a timeout or a network error.
 fn transport_error(error: &gloo_net::Error) -> JsValue {
-    let timed_out = match error {
-        gloo_net::Error::JsError(e) => e.name == "TimeoutError" || e.name == "AbortError",
-        _ => false,
-    };
+    failure(is_timeout(error))
+}
+
+/// The error for no answer: `StkTimeoutError` or `StkNetworkError`.
+fn failure(timed_out: bool) -> JsValue {
     if timed_out {
         stk_error("StkTimeoutError", "timeout", "TIMEOUT", TIMEOUT_MESSAGE).into()
     } else {

@@ -30,7 +30,7 @@ fn stub_fetch(respond: &str) {
             globalThis.__calls = [];
             globalThis.fetch = async (request) => {{
                 const body = await request.clone().text();
-                globalThis.__calls.push({{ url: request.url, method: request.method, body, type: request.headers.get("content-type"), key: request.headers.get("idempotency-key") }});
+                globalThis.__calls.push({{ url: request.url, method: request.method, body, type: request.headers.get("content-type"), key: request.headers.get("idempotency-key"), auth: request.headers.get("authorization") }});
                 return ((request) => {respond})(request);
             }};
         }})()"#
@@ -200,6 +200,96 @@ async fn every_push_has_its_own_idempotency_key_and_a_network_error_is_retried_o
     let e = pay(&client(r#"{ baseUrl: "https://pay.example", timeoutMs: 50 }"#), GOOD).await.unwrap_err();
     assert_eq!(text(&e, "code"), "TIMEOUT");
     assert_eq!(calls(), 1);
+}
+
+/// Replaces `EventSource` with one the test drives: `__sources[i].emit(type, data)`.
+fn stub_event_source() {
+    js(r#"(() => {
+        globalThis.__sources = [];
+        globalThis.EventSource = class {
+            constructor(url) { this.url = url; this.listeners = {}; this.closed = false; __sources.push(this); }
+            addEventListener(type, f) { (this.listeners[type] ??= []).push(f); }
+            emit(type, data) { const fs = this.listeners[type] ?? []; this.listeners[type] = []; for (const f of fs) f({ type, data }); }
+            close() { this.closed = true; }
+        };
+    })()"#);
+}
+
+const TRANSACTION: &str =
+    r#"{ transactionId: "tx-1", status: "PENDING", statusUrl: "/payments/tx-1", statusToken: "tok_A-1" }"#;
+
+fn payment(status: &str, is_final: bool) -> String {
+    format!(
+        r#"JSON.stringify({{ transactionId: "tx-1", status: "{status}", final: {is_final}, confirmed: true, message: "m-{status}", mpesaReceipt: null }})"#
+    )
+}
+
+fn wait(c: &StkClient, options: &str) -> JsFuture {
+    JsFuture::from(c.wait_for_result(js(TRANSACTION), Some(js(options).unchecked_into())))
+}
+
+#[wasm_bindgen_test]
+async fn wait_for_result_follows_the_stream_to_the_final_payment() {
+    stub_event_source();
+    stub_fetch(PENDING);
+    js("globalThis.__updates = []");
+    let c = client(r#"{ baseUrl: "https://pay.example" }"#);
+    let result = wait(&c, "{ onUpdate: (p) => __updates.push(p.status) }");
+    sleep(20).await;
+    assert_eq!(text(&js("__sources[0]"), "url"), "https://pay.example/payments/tx-1/events?token=tok_A-1");
+    js(&format!("__sources[0].emit('status', {})", payment("PENDING", false)));
+    sleep(20).await;
+    js(&format!("__sources[0].emit('status', {})", payment("SUCCESS", true)));
+    let paid = result.await.expect("resolves");
+    assert_eq!(text(&paid, "status"), "SUCCESS");
+    assert_eq!(get(&paid, "final"), JsValue::TRUE);
+    assert_eq!(js("__updates.join()").as_string().unwrap(), "PENDING,SUCCESS");
+    assert_eq!(get(&js("__sources[0]"), "closed"), JsValue::TRUE);
+    assert_eq!(calls(), 0, "no polling while the stream works");
+}
+
+#[wasm_bindgen_test]
+async fn wait_for_result_polls_when_the_stream_fails() {
+    stub_event_source();
+    let pending = format!("new Response(`{{\"success\":true,\"data\":${{{}}}}}`)", payment("PENDING", false));
+    let paid = format!("new Response(`{{\"success\":true,\"data\":${{{}}}}}`)", payment("SUCCESS", true));
+    stub_fetch(&format!("globalThis.__calls.length === 1 ? {pending} : {paid}"));
+    let c = client(r#"{ baseUrl: "https://pay.example" }"#);
+    let result = wait(&c, "{}");
+    sleep(20).await;
+    js("__sources[0].emit('error', undefined)");
+    // One poll at once, the next 3 s later.
+    let done = result.await.expect("resolves by polling");
+    assert_eq!(text(&done, "status"), "SUCCESS");
+    assert_eq!(calls(), 2);
+    let call = js("globalThis.__calls[0]");
+    assert_eq!(text(&call, "url"), "https://pay.example/payments/tx-1");
+    assert_eq!(text(&call, "method"), "GET");
+    assert_eq!(text(&call, "auth"), "Bearer tok_A-1");
+}
+
+#[wasm_bindgen_test]
+async fn wait_for_result_stops_on_abort_and_on_an_unknown_payment() {
+    stub_event_source();
+    stub_fetch(&api(404, r#"{ success: false, error: { code: "PAYMENT_NOT_FOUND", message: "no" } }"#, ""));
+    let c = client(r#"{ baseUrl: "https://pay.example" }"#);
+    js("globalThis.__abort = new AbortController()");
+    let result = wait(&c, "{ signal: __abort.signal }");
+    sleep(20).await;
+    js("__abort.abort()");
+    let e = result.await.unwrap_err();
+    assert_eq!((text(&e, "name").as_str(), text(&e, "kind").as_str()), ("StkAbortError", "abort"));
+    assert_eq!(calls(), 0);
+    // The stream fails and the proxy does not know the payment: no point asking again.
+    let result = wait(&c, "{}");
+    sleep(20).await;
+    js("__sources[1].emit('error', undefined)");
+    let e = result.await.unwrap_err();
+    assert_eq!(text(&e, "code"), "PAYMENT_NOT_FOUND");
+    assert_eq!(calls(), 1);
+    // A transaction without its status route cannot be followed.
+    let e = JsFuture::from(c.wait_for_result(js(r#"{ transactionId: "tx-1" }"#), None)).await.unwrap_err();
+    assert_eq!(text(&e, "name"), "TypeError");
 }
 
 #[wasm_bindgen_test]

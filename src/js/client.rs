@@ -54,6 +54,10 @@ export interface CheckoutInput {
 /** PalPluss's pending transaction, as the proxy passes it on. */
 export interface PendingTransaction {
   transactionId: string;
+  /** `/payments/{id}`: where `waitForResult` follows the payment. */
+  statusUrl?: string;
+  /** The bearer token for `statusUrl`. */
+  statusToken?: string;
   status: "PENDING" | string;
   amount: number;
   phone: string;
@@ -91,8 +95,38 @@ export interface StkRateLimitError extends StkErrorBase {
 export interface StkNetworkError extends StkErrorBase { name: "StkNetworkError"; kind: "network"; code: "NETWORK_ERROR"; }
 /** The proxy did not answer within `timeoutMs`. The push may still arrive: check the phone before retrying. */
 export interface StkTimeoutError extends StkErrorBase { name: "StkTimeoutError"; kind: "timeout"; code: "TIMEOUT"; }
-/** Everything `requestPayment` can reject with. */
-export type StkError = StkValidationError | StkApiError | StkRateLimitError | StkNetworkError | StkTimeoutError;
+/** `waitForResult` stopped because its `signal` fired. */
+export interface StkAbortError extends StkErrorBase { name: "StkAbortError"; kind: "abort"; code: "ABORTED"; }
+/** Everything `requestPayment` and `waitForResult` can reject with. */
+export type StkError = StkValidationError | StkApiError | StkRateLimitError | StkNetworkError | StkTimeoutError | StkAbortError;
+
+/** A payment as the proxy's status routes show it. */
+export interface Payment {
+  transactionId: string;
+  status: "PENDING" | "PROCESSING" | "SUCCESS" | "FAILED" | "CANCELLED" | "EXPIRED" | "REVERSED";
+  /** No later status will come (REVERSED may still follow SUCCESS). */
+  final: boolean;
+  /** The status came from PalPluss's `GET /transactions/{id}`, not just a webhook. */
+  confirmed: boolean;
+  resultCode: string | null;
+  resultDesc: string | null;
+  /** What to tell the customer, e.g. "Paid. Thank you!". */
+  message: string;
+  mpesaReceipt: string | null;
+  amount: number;
+  /** Masked: `2547******78`. */
+  phone: string;
+  accountReference: string;
+  updatedAt: string;
+}
+
+/** Options of `waitForResult`. */
+export interface WaitOptions {
+  /** Stops waiting (rejects with `StkAbortError`). */
+  signal?: AbortSignal;
+  /** Called with every status seen on the way, the final one included. */
+  onUpdate?: (payment: Payment) => void;
+}
 "#;
 
 /// Where and how to reach the proxy; shared by [`StkClient`] and the form helper.
@@ -180,6 +214,23 @@ impl StkClient {
             submit(&config, &checkout).await
         })
     }
+
+    /// Waits for how the payment ended: follows the proxy's event stream, falls back to polling
+    /// every 3 s, and resolves with the final payment (`final: true`). `onUpdate` gets every
+    /// status on the way. Rejects with `StkTimeoutError` after 5 minutes, `StkAbortError` when
+    /// `signal` fires, `StkApiError` (`PAYMENT_NOT_FOUND`) for a payment the proxy does not know.
+    #[wasm_bindgen(js_name = waitForResult, unchecked_return_type = "Promise<Payment>")]
+    pub fn wait_for_result(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PendingTransaction")] transaction: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "WaitOptions")] options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let config = self.config.clone();
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let option = |key: &str| Reflect::get(&options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+        let (signal, on_update) = (option("signal"), option("onUpdate"));
+        future_to_promise(super::wait::wait_for_result(config, transaction, signal, on_update))
+    }
 }
 
 /// The core's checkout rules, as an `StkValidationError` when they fail.
@@ -200,7 +251,7 @@ pub(crate) fn field_errors(errors: &[FieldError]) -> JsValue {
     validation_error(&fields, None, None)
 }
 
-fn stk_error(name: &str, kind: &str, code: &str, message: &str) -> js_sys::Error {
+pub(crate) fn stk_error(name: &str, kind: &str, code: &str, message: &str) -> js_sys::Error {
     let error = js_sys::Error::new(message);
     error.set_name(name);
     set(&error, "kind", &JsValue::from_str(kind));

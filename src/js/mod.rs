@@ -8,6 +8,8 @@
 mod client;
 #[cfg(feature = "checkout")]
 mod form;
+#[cfg(feature = "checkout")]
+mod wait;
 
 #[cfg(feature = "checkout")]
 pub use client::StkClient;

@@ -233,6 +233,33 @@ describe("the demo checkout in Chromium", () => {
     }
   });
 
+  test("waitForResult follows the Worker's event stream to the paid payment", async () => {
+    const { page, errors } = await open({ width: 1280, height: 800 });
+    const outcome = await page.evaluate(async (proxyUrl) => {
+      // The page's own module instance, initialised by the demo.
+      const { StkClient } = await import("/pkg/checkout/web/palpluss_stk.js");
+      const client = new StkClient({ baseUrl: proxyUrl });
+      const streams = [];
+      const Original = window.EventSource;
+      window.EventSource = class extends Original { constructor(url) { super(url); streams.push(url); } };
+      const intent = document.querySelector("input[name=intent]").value;
+      const tx = await client.requestPayment({ amount: 1500, phone: "0733 000 001", accountReference: "ORDER-1042", transactionDesc: "Order 1042", intent });
+      const updates = [];
+      const payment = await client.waitForResult(tx, { onUpdate: (p) => updates.push(p.status) });
+      const polled = performance.getEntriesByType("resource").some((e) => e.name.endsWith(tx.statusUrl));
+      return { payment, updates, streamed: streams.length === 1 && streams[0].includes("/events?token="), polled };
+    }, proxy);
+    assert.equal(outcome.payment.status, "SUCCESS");
+    assert.equal(outcome.payment.final, true);
+    assert.equal(outcome.payment.confirmed, true);
+    assert.match(outcome.payment.mpesaReceipt ?? "", /^[A-Z0-9]{10}$/);
+    assert.equal(outcome.updates.at(-1), "SUCCESS");
+    assert.ok(outcome.streamed, "the event stream was used");
+    assert.equal(outcome.polled, false, "no polling while the stream works");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   test("an amount changed in the browser is refused by the signed intent; nothing reaches PalPluss", async () => {
     const { page, posts } = await open({ width: 1280, height: 800 });
     assert.match(await page.locator("input[name=intent]").inputValue(), /^[\w-]+\.[\w-]{43}$/, "the page carries an intent");

@@ -319,7 +319,7 @@ fn checkout_form(extra: &str) -> web_sys::HtmlFormElement {
             </form>`;
             globalThis.__events = [];
             const form = document.getElementById("pay");
-            for (const kind of ["stk:pending", "stk:error"]) form.addEventListener(kind, (e) => __events.push({{ kind, detail: e.detail }}));
+            for (const kind of ["stk:pending", "stk:error", "stk:status", "stk:success", "stk:failed"]) form.addEventListener(kind, (e) => __events.push({{ kind, detail: e.detail }}));
             return form;
         }})()"#
     ))
@@ -428,6 +428,45 @@ async fn an_invalid_submit_sends_nothing_and_says_why() {
         js("document.activeElement === document.querySelector('[name=phone]')").is_truthy(),
         "focus moves to the field"
     );
+    detach.call0(&JsValue::UNDEFINED).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_form_waits_for_the_outcome_and_is_ready_again_after_a_failure() {
+    stub_event_source();
+    let pending = r#"Response.json({ success: true, data: { transactionId: "tx-1", status: "PENDING", statusUrl: "/payments/tx-1", statusToken: "tok_A-1" }, requestId: "r-1" })"#;
+    stub_fetch(pending);
+    let form = checkout_form("");
+    let detach = attach_checkout_form(form.clone().into(), js(r#"{ baseUrl: "https://pay.example" }"#)).unwrap();
+    type_into(&phone(), "0712345678", 10);
+    submit(&form);
+    sleep(30).await;
+    assert_eq!(events(), ["stk:pending"]);
+    let button = js("document.querySelector('button')");
+    assert_eq!(get(&button, "disabled"), JsValue::TRUE, "busy while the payment is open");
+    js(&format!("__sources[0].emit('status', {})", payment("PROCESSING", false)));
+    sleep(20).await;
+    let status = js("document.querySelector('.stk-status')");
+    assert_eq!(text(&status, "textContent"), "m-PROCESSING");
+    assert_eq!(get(&status, "hidden"), JsValue::FALSE);
+    assert_eq!(status.unchecked_ref::<web_sys::Element>().get_attribute("aria-live").as_deref(), Some("polite"));
+    js(&format!("__sources[0].emit('status', {})", payment("CANCELLED", true)));
+    sleep(20).await;
+    assert_eq!(events(), ["stk:pending", "stk:status", "stk:status", "stk:failed"]);
+    assert_eq!(text(&js("__events[3].detail.payment"), "status"), "CANCELLED");
+    let alert = js("document.querySelector('.stk-form-error')");
+    assert_eq!(text(&alert, "textContent"), "m-CANCELLED");
+    assert_eq!(get(&alert, "hidden"), JsValue::FALSE);
+    assert_eq!(get(&button, "disabled"), JsValue::FALSE, "ready for another try");
+    assert_eq!(phone().value(), "0712 345 678", "the phone is still filled in");
+    // Another try that is paid.
+    submit(&form);
+    sleep(30).await;
+    js(&format!("__sources[1].emit('status', {})", payment("SUCCESS", true)));
+    sleep(20).await;
+    assert_eq!(events().last().map(String::as_str), Some("stk:success"));
+    assert_eq!(text(&js("__events.at(-1).detail.payment"), "status"), "SUCCESS");
+    assert_eq!(get(&js("document.querySelector('.stk-form-error')"), "hidden"), JsValue::TRUE);
     detach.call0(&JsValue::UNDEFINED).unwrap();
 }
 

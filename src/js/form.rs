@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{CustomEvent, CustomEventInit, Element, Event, HtmlElement, HtmlFormElement, HtmlInputElement};
 
 use super::client::{field_errors, submit, ClientConfig};
+use super::wait::{status_route, wait_for_result};
 use super::{raw_value, read_limits, set};
 use crate::phone::{format_phone_as_you_type, PhoneNumber};
 use crate::stk::{decimal, CheckoutForm, Field, FieldError, Limits, RawStkRequest, RawValue};
@@ -65,12 +66,18 @@ struct Helper {
     form_error: HtmlElement,
     /// The network or range hint under the phone field.
     warning: Option<HtmlElement>,
+    /// A polite live region: the payment's progress, for screen readers and eyes alike.
+    status: HtmlElement,
     config: ClientConfig,
     pending: Cell<bool>,
     detached: Cell<bool>,
     created: RefCell<Vec<Element>>,
     listeners: RefCell<Vec<Listener>>,
     disabled: RefCell<Vec<Element>>,
+}
+
+fn text_of(target: &JsValue, key: &str) -> Option<String> {
+    Reflect::get(target, &JsValue::from_str(key)).ok().and_then(|v| v.as_string())
 }
 
 fn usage_error(message: &str) -> JsValue {
@@ -178,12 +185,19 @@ pub fn attach_checkout_form(
     form_error.set_hidden(true);
     form.prepend_with_node_1(&form_error)?;
     created.borrow_mut().push(form_error.clone().into());
+    let status = document.create_element("p")?.dyn_into::<HtmlElement>()?;
+    status.set_class_name("stk-status");
+    status.set_attribute("aria-live", "polite")?;
+    status.set_hidden(true);
+    form_error.after_with_node_1(&status)?;
+    created.borrow_mut().push(status.clone().into());
 
     let helper = Rc::new(Helper {
         form,
         controls,
         form_error,
         warning,
+        status,
         config,
         pending: Cell::new(false),
         detached: Cell::new(false),
@@ -357,12 +371,24 @@ impl Helper {
         let helper = Rc::clone(self);
         wasm_bindgen_futures::spawn_local(async move {
             let result = submit(&helper.config, &checkout).await;
-            helper.set_pending(false);
             if helper.detached.get() {
+                helper.set_pending(false);
                 return;
             }
+            // With a status route (a proxy with the payment lifecycle) the form stays busy until
+            // the payment ends; without one, it is done at `stk:pending`.
+            let follow = result.as_ref().is_ok_and(|t| status_route(t).is_some());
+            if !follow {
+                helper.set_pending(false);
+            }
             match result {
-                Ok(transaction) => helper.dispatch("stk:pending", "transaction", &transaction),
+                Ok(transaction) => {
+                    helper.dispatch("stk:pending", "transaction", &transaction);
+                    if follow {
+                        helper.wait(transaction).await;
+                        helper.set_pending(false);
+                    }
+                }
                 Err(error) => {
                     let message = Reflect::get(&error, &JsValue::from_str("message")).ok().and_then(|m| m.as_string());
                     let kind = Reflect::get(&error, &JsValue::from_str("kind")).ok().and_then(|k| k.as_string());
@@ -374,6 +400,45 @@ impl Helper {
                 }
             }
         });
+    }
+
+    /// After `stk:pending`: follows the payment to its end, with `stk:status` at every change and
+    /// `stk:success` or `stk:failed` at the end (`detail.payment`, whose `message` is shown).
+    /// After a failure the form is ready for another try, the phone still filled in.
+    async fn wait(self: &Rc<Self>, transaction: JsValue) {
+        let helper = Rc::clone(self);
+        let on_update = Closure::<dyn FnMut(JsValue)>::new(move |payment: JsValue| {
+            if !helper.detached.get() {
+                helper.show_status(text_of(&payment, "message").as_deref());
+                helper.dispatch("stk:status", "payment", &payment);
+            }
+        });
+        let outcome =
+            wait_for_result(self.config.clone(), transaction, JsValue::UNDEFINED, on_update.as_ref().clone()).await;
+        drop(on_update);
+        if self.detached.get() {
+            return;
+        }
+        match outcome {
+            Ok(payment) if text_of(&payment, "status").as_deref() == Some("SUCCESS") => {
+                self.dispatch("stk:success", "payment", &payment);
+            }
+            Ok(payment) => {
+                self.show_status(None);
+                self.show_form_error(text_of(&payment, "message").as_deref());
+                self.dispatch("stk:failed", "payment", &payment);
+            }
+            Err(error) => {
+                self.show_status(None);
+                self.show_form_error(text_of(&error, "message").as_deref());
+                self.dispatch("stk:error", "error", &error);
+            }
+        }
+    }
+
+    fn show_status(&self, message: Option<&str>) {
+        self.status.set_text_content(message);
+        self.status.set_hidden(message.is_none());
     }
 
     fn set_pending(&self, pending: bool) {

@@ -31,7 +31,7 @@ fn is_final(payment: &JsValue) -> bool {
 }
 
 /// Where to follow a transaction: `(statusUrl, statusToken)`, both as the push answer gave them.
-fn status_route(transaction: &JsValue) -> Option<(String, String)> {
+pub(crate) fn status_route(transaction: &JsValue) -> Option<(String, String)> {
     let url = get(transaction, "statusUrl").as_string().filter(|u| u.starts_with("/payments/"))?;
     let token = get(transaction, "statusToken").as_string()?;
     let safe = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b));

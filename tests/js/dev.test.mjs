@@ -218,17 +218,20 @@ describe("the demo checkout in Chromium", () => {
       await page.locator("#phone").pressSequentially(phone);
       await page.screenshot({ path: resolve(shots, `checkout-${name}.png`), fullPage: true });
       await page.getByRole("button", { name: /Pay KES/ }).click();
-      await page.locator("#pending").waitFor({ state: "visible" });
+      // "Check your phone", then (the simulator pays at once) the paid screen with the receipt.
+      await page.locator("#pending-id").filter({ hasText: /^[0-9a-f-]{36}$/ }).waitFor({ state: "attached" });
       assert.match(await page.locator("#pending-title").textContent(), /Check your phone/);
-      assert.match(await page.locator("#pending-id").textContent(), /^[0-9a-f-]{36}$/);
       assert.equal(await page.locator("#pending-phone").textContent(), phone);
+      await page.locator("#paid").waitFor({ state: "visible" });
+      assert.match(await page.locator("#paid-receipt").textContent(), /^[A-Z0-9]{10}$/);
+      assert.match(await page.locator("#paid-message").textContent(), /Paid/);
       assert.equal(posts.length, 1);
       assert.deepEqual(errors, []);
       if (name === "360px") {
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
         assert.equal(overflow, false, "nothing wider than a 360 px screen");
       }
-      await page.screenshot({ path: resolve(shots, `pending-${name}.png`), fullPage: true });
+      await page.screenshot({ path: resolve(shots, `paid-${name}.png`), fullPage: true });
       await page.close();
     }
   });
@@ -281,6 +284,23 @@ describe("the demo checkout in Chromium", () => {
     assert.equal(later.apiCalls - later.gets, before.apiCalls - before.gets, "no push reached the simulator");
     await page.screenshot({ path: resolve(shots, "tampered-amount.png"), fullPage: true });
     await page.close();
+  });
+
+  test("a failed payment brings the form back with why, ready for another try", async () => {
+    for (const [phone, why] of [["0700 001 032", /You cancelled the M-Pesa prompt/], ["0700 002 001", /PIN was wrong/]]) {
+      const { page, errors } = await open({ width: 360, height: 740 });
+      await page.locator("#phone").fill(phone);
+      await page.getByRole("button", { name: /Pay KES/ }).click();
+      const alert = page.locator(".stk-form-error");
+      await alert.filter({ hasText: why }).waitFor({ state: "visible" });
+      assert.equal(await page.locator("#pay-section").isVisible(), true);
+      assert.equal(await page.locator("#pending").isVisible(), false);
+      assert.equal(await page.locator("#phone").inputValue(), phone, "the phone is still filled in");
+      assert.equal(await page.getByRole("button", { name: /Pay KES/ }).isEnabled(), true);
+      assert.deepEqual(errors, []);
+      await page.screenshot({ path: resolve(shots, `failed-${phone.replaceAll(" ", "")}-360px.png`), fullPage: true });
+      await page.close();
+    }
   });
 
   test("a banned number shows the retry message", async () => {

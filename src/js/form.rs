@@ -179,18 +179,18 @@ pub fn attach_checkout_form(
         }
         None => None,
     };
-    let form_error = document.create_element("p")?.dyn_into::<HtmlElement>()?;
-    form_error.set_class_name("stk-form-error");
-    form_error.set_attribute("role", "alert")?;
-    form_error.set_hidden(true);
-    form.prepend_with_node_1(&form_error)?;
-    created.borrow_mut().push(form_error.clone().into());
-    let status = document.create_element("p")?.dyn_into::<HtmlElement>()?;
-    status.set_class_name("stk-status");
-    status.set_attribute("aria-live", "polite")?;
-    status.set_hidden(true);
-    form_error.after_with_node_1(&status)?;
-    created.borrow_mut().push(status.clone().into());
+    // The form's own messages, first in it: errors (an alert) and the payment's progress (polite).
+    let paragraph = |class: &str, attribute: &str, value: &str| -> Result<HtmlElement, JsValue> {
+        let element = document.create_element("p")?.dyn_into::<HtmlElement>()?;
+        element.set_class_name(class);
+        element.set_attribute(attribute, value)?;
+        element.set_hidden(true);
+        created.borrow_mut().push(element.clone().into());
+        Ok(element)
+    };
+    let form_error = paragraph("stk-form-error", "role", "alert")?;
+    let status = paragraph("stk-status", "aria-live", "polite")?;
+    form.prepend_with_node_2(&form_error, &status)?;
 
     let helper = Rc::new(Helper {
         form,

@@ -211,10 +211,12 @@ describe("the demo checkout in Chromium", () => {
     await page.close();
   });
 
-  test("good values reach the pending state with the transaction id", async () => {
+  test("good values reach the pending state, then the paid screen with the receipt", async (t) => {
     // Two phones: a phone with an open payment is busy for a minute (the per-phone guard).
     for (const [name, viewport, phone] of [["desktop", { width: 1280, height: 800 }, "0712 345 678"], ["360px", { width: 360, height: 740 }, "0711 222 333"]]) {
       const { page, posts, errors } = await open(viewport);
+      // When the paid screen appeared (the page and the simulator share this machine's clock).
+      await page.evaluate(() => document.getElementById("checkout").addEventListener("stk:success", () => { window.__paidAt = Date.now(); }));
       await page.locator("#phone").pressSequentially(phone);
       await page.screenshot({ path: resolve(shots, `checkout-${name}.png`), fullPage: true });
       await page.getByRole("button", { name: /Pay KES/ }).click();
@@ -225,6 +227,12 @@ describe("the demo checkout in Chromium", () => {
       await page.locator("#paid").waitFor({ state: "visible" });
       assert.match(await page.locator("#paid-receipt").textContent(), /^[A-Z0-9]{10}$/);
       assert.match(await page.locator("#paid-message").textContent(), /Paid/);
+      // A figure, not a deadline: from PalPluss's webhook leaving the simulator to the paid screen
+      // (the Worker confirms it with GET /transactions/{id} in between).
+      const id = await page.locator("#pending-id").textContent();
+      const webhook = (await (await fetch(`${sim}/dev/deliveries`)).json()).find((d) => d.id === id);
+      const paidAt = await page.evaluate(() => window.__paidAt);
+      if (webhook && paidAt) t.diagnostic(`${name}: webhook to paid screen ${paidAt - webhook.at} ms`);
       assert.equal(posts.length, 1);
       assert.deepEqual(errors, []);
       if (name === "360px") {
@@ -287,7 +295,13 @@ describe("the demo checkout in Chromium", () => {
   });
 
   test("a failed payment brings the form back with why, ready for another try", async () => {
-    for (const [phone, why] of [["0700 001 032", /You cancelled the M-Pesa prompt/], ["0700 002 001", /PIN was wrong/]]) {
+    const outcomes = [
+      ["0700 001 032", /You cancelled the M-Pesa prompt/],
+      ["0700 002 001", /PIN was wrong/],
+      ["0700 001 037", /could not reach your phone/],
+      ["0700 000 001", /balance is not enough/],
+    ];
+    for (const [phone, why] of outcomes) {
       const { page, errors } = await open({ width: 360, height: 740 });
       await page.locator("#phone").fill(phone);
       await page.getByRole("button", { name: /Pay KES/ }).click();
@@ -301,6 +315,27 @@ describe("the demo checkout in Chromium", () => {
       await page.screenshot({ path: resolve(shots, `failed-${phone.replaceAll(" ", "")}-360px.png`), fullPage: true });
       await page.close();
     }
+  });
+
+  test("no webhook at all: the Worker's own poll finds the payment and the paid screen follows", async () => {
+    const { page, errors } = await open({ width: 1280, height: 800 });
+    await page.locator("#phone").fill("0700 000 003");
+    await page.getByRole("button", { name: /Pay KES/ }).click();
+    await page.locator("#paid").waitFor({ state: "visible" });
+    assert.match(await page.locator("#paid-receipt").textContent(), /^[A-Z0-9]{10}$/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("PalPluss too slow: the customer is told to check the phone before trying again", async () => {
+    const { page } = await open({ width: 360, height: 740 });
+    await page.locator("#phone").fill("0700 000 504");
+    await page.getByRole("button", { name: /Pay KES/ }).click();
+    const alert = page.locator(".stk-form-error");
+    await alert.filter({ hasText: /check your phone/i }).waitFor({ state: "visible" });
+    assert.equal(await page.getByRole("button", { name: /Pay KES/ }).isEnabled(), true);
+    await page.screenshot({ path: resolve(shots, "timeout-360px.png"), fullPage: true });
+    await page.close();
   });
 
   test("a banned number shows the retry message", async () => {

@@ -170,6 +170,15 @@ describe("the demo checkout in Chromium", () => {
   });
   after(() => browser?.close());
 
+  /** axe-core on the page as it is now: no serious or critical accessibility violation. */
+  async function accessible(page, screen) {
+    await page.addScriptTag({ path: resolve(root, "node_modules/axe-core/axe.min.js") });
+    const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"] })).violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`));
+    assert.deepEqual(violations, [], `accessibility of the ${screen} screen`);
+  }
+
   /** A fresh page with the checkout loaded, recording every request to the proxy. */
   async function open(viewport) {
     const page = await browser.newPage({ viewport });
@@ -207,6 +216,7 @@ describe("the demo checkout in Chromium", () => {
     await page.locator("#phone").blur();
     assert.match(await phoneError.textContent(), /landline/);
     await page.screenshot({ path: resolve(shots, "errors-desktop.png"), fullPage: true });
+    await accessible(page, "field errors");
     assert.deepEqual(posts, [], "no request reached the proxy");
     await page.close();
   });
@@ -219,6 +229,7 @@ describe("the demo checkout in Chromium", () => {
       await page.evaluate(() => document.getElementById("checkout").addEventListener("stk:success", () => { window.__paidAt = Date.now(); }));
       await page.locator("#phone").pressSequentially(phone);
       await page.screenshot({ path: resolve(shots, `checkout-${name}.png`), fullPage: true });
+      await accessible(page, `checkout (${name})`);
       await page.getByRole("button", { name: /Pay KES/ }).click();
       // "Check your phone", then (the simulator pays at once) the paid screen with the receipt.
       await page.locator("#pending-id").filter({ hasText: /^[0-9a-f-]{36}$/ }).waitFor({ state: "attached" });
@@ -240,6 +251,7 @@ describe("the demo checkout in Chromium", () => {
         assert.equal(overflow, false, "nothing wider than a 360 px screen");
       }
       await page.screenshot({ path: resolve(shots, `paid-${name}.png`), fullPage: true });
+      await accessible(page, `paid (${name})`);
       await page.close();
     }
   });
@@ -291,6 +303,7 @@ describe("the demo checkout in Chromium", () => {
     const later = await (await fetch(`${sim}/dev/stats`)).json();
     assert.equal(later.apiCalls - later.gets, before.apiCalls - before.gets, "no push reached the simulator");
     await page.screenshot({ path: resolve(shots, "tampered-amount.png"), fullPage: true });
+    await accessible(page, "refused intent");
     await page.close();
   });
 
@@ -313,6 +326,7 @@ describe("the demo checkout in Chromium", () => {
       assert.equal(await page.getByRole("button", { name: /Pay KES/ }).isEnabled(), true);
       assert.deepEqual(errors, []);
       await page.screenshot({ path: resolve(shots, `failed-${phone.replaceAll(" ", "")}-360px.png`), fullPage: true });
+      await accessible(page, `failed (${phone})`);
       await page.close();
     }
   });
@@ -321,6 +335,10 @@ describe("the demo checkout in Chromium", () => {
     const { page, errors } = await open({ width: 1280, height: 800 });
     await page.locator("#phone").fill("0700 000 003");
     await page.getByRole("button", { name: /Pay KES/ }).click();
+    // "Check your phone" lasts until the Worker's 15 s poll: long enough to look at.
+    await page.locator("#pending").waitFor({ state: "visible" });
+    await page.screenshot({ path: resolve(shots, "pending-desktop.png"), fullPage: true });
+    await accessible(page, "check your phone");
     await page.locator("#paid").waitFor({ state: "visible" });
     assert.match(await page.locator("#paid-receipt").textContent(), /^[A-Z0-9]{10}$/);
     assert.deepEqual(errors, []);
@@ -335,6 +353,7 @@ describe("the demo checkout in Chromium", () => {
     await alert.filter({ hasText: /check your phone/i }).waitFor({ state: "visible" });
     assert.equal(await page.getByRole("button", { name: /Pay KES/ }).isEnabled(), true);
     await page.screenshot({ path: resolve(shots, "timeout-360px.png"), fullPage: true });
+    await accessible(page, "timeout");
     await page.close();
   });
 
@@ -348,6 +367,7 @@ describe("the demo checkout in Chromium", () => {
     assert.equal(await alert.getAttribute("role"), "alert");
     assert.equal(await page.getByRole("button", { name: /Pay KES/ }).isEnabled(), true, "the button comes back");
     await page.screenshot({ path: resolve(shots, "rate-limited-360px.png"), fullPage: true });
+    await accessible(page, "rate limited");
     await page.close();
   });
 });

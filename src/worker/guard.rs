@@ -94,11 +94,12 @@ impl DurableObject for Guard {
         let number = |name: &str| query_param(&url, name).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
         let body = req.text().await.unwrap_or_default();
         let now = now_ms();
+        let path = req.path();
         // Decided and changed in memory with no await in between: the next request sees it.
         let verdict = {
             let mut stored = self.stored.borrow_mut();
             let of = |kind| Verdict { kind, n: 0, answer: None };
-            match req.path().as_str() {
+            match path.as_str() {
                 "/begin" => {
                     // An empty fingerprint: the body did not validate (it never takes the key).
                     let fingerprint = (!body.is_empty()).then_some(body);
@@ -149,7 +150,8 @@ impl DurableObject for Guard {
                 _ => return Response::error("no such operation", 404),
             }
         };
-        self.save().await;
+        let key_op = matches!(path.as_str(), "/begin" | "/finish" | "/release");
+        self.save(key_op, !key_op).await;
         let header = [verdict.kind.name(), " ", &verdict.n.to_string()].concat();
         let body = verdict.answer.map(|a| a.to_text()).unwrap_or_default();
         let response = Response::ok(body)?;
@@ -171,7 +173,7 @@ impl DurableObject for Guard {
         if forget {
             let _ = self.state.storage().delete_all().await;
         } else {
-            self.save().await;
+            self.save(true, true).await;
         }
         Response::empty()
     }
@@ -194,19 +196,24 @@ impl Guard {
         }
     }
 
-    /// Writes the record and wakes up when it can be forgotten (the key's 24 h, the phone's hour).
-    async fn save(&self) {
+    /// Writes the key's entry and/or the phone's history as they are in memory (what is gone from
+    /// memory is deleted from storage too: a released key must not come back after an eviction),
+    /// and wakes up when the rest can be forgotten (the key's 24 h, the phone's hour).
+    async fn save(&self, entry_part: bool, phone_part: bool) {
         let (entry, phone, forget_at) = {
             let stored = self.stored.borrow();
             let key_until = stored.entry.as_ref().map(|e| e.created_at.saturating_add(IDEMPOTENCY_TTL_MS));
-            let phone = (!stored.phone.sent.is_empty()).then(|| stored.phone.to_text());
+            let empty = stored.phone.sent.is_empty() && stored.phone.open.is_none();
+            let phone = (!empty).then(|| stored.phone.to_text());
             (stored.entry.as_ref().map(IdempotencyEntry::to_text), phone, key_until.max(stored.phone.forget_at()))
         };
         let storage = self.state.storage();
-        for (key, text) in [(ENTRY, entry), (PHONE, phone)] {
-            if let Some(text) = text {
-                let _ = storage.put_raw(key, JsValue::from_str(&text)).await;
-            }
+        for (key, text, part) in [(ENTRY, entry, entry_part), (PHONE, phone, phone_part)] {
+            let _ = match (part, text) {
+                (false, _) => continue,
+                (true, Some(text)) => storage.put_raw(key, JsValue::from_str(&text)).await,
+                (true, None) => storage.delete(key).await.map(|_| ()),
+            };
         }
         if let Some(at) = forget_at {
             let date = js_sys::Date::new(&JsValue::from_f64(at as f64));

@@ -8,6 +8,9 @@ import { Miniflare } from "miniflare";
 import { builtWorker, ratelimits } from "../../scripts/built-worker.mjs";
 import { signCheckoutIntent } from "../../pkg/node/index.mjs";
 import { eventually } from "./wait.mjs";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const KEY = "pk_live_guard-test-key_0000";
 const WEBHOOK_SECRET = "whk_guard_0123456789abcdef";
@@ -46,11 +49,12 @@ const freshIp = () => `2001:db8:1::${(++ips).toString(16)}`;
 const checkout = (over = {}) => ({ amount: 1500, phone: freshPhone(), accountReference: "ORDER-1042", transactionDesc: "Order 1042", ...over });
 
 let transactions = 0;
-async function guarded(bindings = {}) {
+async function guarded(bindings = {}, { persist } = {}) {
   const palpluss = { pushes: [], gate: null, answer: null, statuses: new Map() };
   const siteverify = { calls: [], down: false };
   const mf = new Miniflare({
     ...builtWorker({ ...BASE, ...bindings }),
+    ...(persist && { durableObjectsPersist: persist }),
     outboundService: async (request) => {
       const url = new URL(request.url);
       if (request.url === SITEVERIFY) {
@@ -212,6 +216,21 @@ describe("Idempotency-Key", () => {
     assert.equal(replay.headers.get("retry-after"), "3600");
     assert.equal(replay.text, banned.text);
     assert.equal(w.palpluss.pushes.length, 2, "the replay sent nothing");
+  });
+
+  test("a key released before PalPluss stays released after the objects are reloaded from storage", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "palpluss-guard-"));
+    const body = checkout({ phone: "0712 000 600" });
+    const first = await guarded({ INTENT_SECRET }, { persist: dir });
+    // A valid body takes the key; its bad intent is refused before PalPluss, which releases it.
+    refused(await first.push({ ...body, intent: "not-an-intent" }, { key: "k-restart" }), 400, "INTENT_INVALID");
+    instances.splice(instances.indexOf(first.mf), 1);
+    await first.mf.dispose();
+    const second = await guarded({ INTENT_SECRET }, { persist: dir });
+    const { amount, accountReference, transactionDesc } = body;
+    const intent = signCheckoutIntent({ amount, accountReference, transactionDesc }, INTENT_SECRET);
+    const ok = await second.push({ ...body, intent }, { key: "k-restart" });
+    assert.equal(ok.status, 200, ok.text);
   });
 
   test("20 simultaneous requests with one key give exactly one push", async () => {

@@ -471,6 +471,34 @@ async fn the_form_waits_for_the_outcome_and_is_ready_again_after_a_failure() {
 }
 
 #[wasm_bindgen_test]
+async fn the_form_sends_its_intent_and_turnstiles_token_and_nothing_when_they_are_absent() {
+    stub_fetch(PENDING);
+    let form = checkout_form(
+        r#"<input type="hidden" name="intent" value="eyJhIjoxfQ.c2ln"><input type="hidden" name="cf-turnstile-response" value="XXXX.DUMMY.TOKEN.XXXX">"#,
+    );
+    let detach = attach_checkout_form(form.clone().into(), js(r#"{ baseUrl: "https://pay.example" }"#)).unwrap();
+    type_into(&phone(), "0712345678", 10);
+    submit(&form);
+    sleep(30).await;
+    assert_eq!(
+        text(&js("globalThis.__calls[0]"), "body"),
+        r#"{"amount":1500,"phone":"254712345678","accountReference":"INV-1","transactionDesc":"Order 1","intent":"eyJhIjoxfQ.c2ln","turnstileToken":"XXXX.DUMMY.TOKEN.XXXX"}"#
+    );
+    detach.call0(&JsValue::UNDEFINED).unwrap();
+    // Turnstile's input is empty until its widget has run: an empty token is not sent.
+    let form = checkout_form(r#"<input type="hidden" name="cf-turnstile-response" value="">"#);
+    let detach = attach_checkout_form(form.clone().into(), js(r#"{ baseUrl: "https://pay.example" }"#)).unwrap();
+    type_into(&phone(), "0712345678", 10);
+    submit(&form);
+    sleep(30).await;
+    assert_eq!(
+        text(&js("globalThis.__calls[1]"), "body"),
+        r#"{"amount":1500,"phone":"254712345678","accountReference":"INV-1","transactionDesc":"Order 1"}"#
+    );
+    detach.call0(&JsValue::UNDEFINED).unwrap();
+}
+
+#[wasm_bindgen_test]
 async fn a_valid_submit_disables_the_button_ignores_double_submits_and_announces_pending() {
     stub_fetch(&format!("new Promise((r) => setTimeout(() => r({PENDING}), 100))"));
     let form = checkout_form("");

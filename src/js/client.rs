@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::{checkout_object, field_error_object, read_limits, read_request, set};
-use crate::stk::{decimal, CheckoutForm, ErrorCode, Field, FieldError, Limits};
+use crate::stk::{decimal, join, CheckoutForm, ErrorCode, Field, FieldError, Limits};
 
 /// How long the client waits for the proxy by default: longer than the proxy's own upstream
 /// timeout (15 s), so that the proxy's 504 arrives rather than a client-side guess.
@@ -162,7 +162,7 @@ impl ClientConfig {
 }
 
 fn option_error(message: &str) -> JsValue {
-    let error = js_sys::Error::new(&["StkClient: ", message].concat());
+    let error = js_sys::Error::new(&join(&["StkClient: ", message]));
     error.set_name("TypeError");
     set(&error, "code", &JsValue::from_str("INVALID_OPTION"));
     error.into()
@@ -309,7 +309,7 @@ fn idempotency_key() -> Option<String> {
 
 async fn post_once(config: &ClientConfig, body: &str, key: Option<&str>) -> Result<gloo_net::http::Response, Sent> {
     let signal = abort_signal_timeout(config.timeout_ms).ok();
-    let url = [config.base_url.as_str(), "/payments/stk"].concat();
+    let url = join(&[config.base_url.as_str(), "/payments/stk"]);
     let mut builder =
         Request::post(&url).header("Content-Type", "application/json").header("Accept", "application/json");
     if let Some(key) = key {
@@ -338,7 +338,7 @@ async fn classify(response: gloo_net::http::Response) -> Result<JsValue, JsValue
         return Ok(data);
     }
     let error_body = get(&json, "error");
-    let code = get(&error_body, "code").as_string().unwrap_or_else(|| ["HTTP_", &decimal(status.into())].concat());
+    let code = get(&error_body, "code").as_string().unwrap_or_else(|| join(&["HTTP_", &decimal(status.into())]));
     let api_message = get(&error_body, "message").as_string().unwrap_or_default();
     let details = get(&error_body, "details");
     let request_id = get(&json, "requestId");
@@ -407,13 +407,13 @@ fn retry_after_seconds(header: Option<&str>, details: &JsValue) -> u64 {
 
 fn rate_limit_message(seconds: u64) -> String {
     let wait = if seconds < 90 {
-        [&decimal(seconds), " seconds"].concat()
+        join(&[&decimal(seconds), " seconds"])
     } else if seconds < 5400 {
-        [&decimal(seconds.div_ceil(60)), " minutes"].concat()
+        join(&[&decimal(seconds.div_ceil(60)), " minutes"])
     } else {
-        [&decimal(seconds.div_ceil(3600)), " hours"].concat()
+        join(&[&decimal(seconds.div_ceil(3600)), " hours"])
     };
-    ["Too many payment attempts. Please wait ", &wait, " and try again."].concat()
+    join(&["Too many payment attempts. Please wait ", &wait, " and try again."])
 }
 
 fn api_error_message(status: u16, code: &str) -> &'static str {

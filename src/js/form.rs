@@ -15,7 +15,7 @@ use super::client::{field_errors, submit, ClientConfig};
 use super::wait::{status_route, wait_for_result};
 use super::{raw_value, read_limits, set};
 use crate::phone::{format_phone_as_you_type, PhoneNumber};
-use crate::stk::{decimal, CheckoutForm, Field, FieldError, Limits, RawStkRequest, RawValue};
+use crate::stk::{decimal, join, CheckoutForm, Field, FieldError, Limits, RawStkRequest, RawValue};
 
 #[wasm_bindgen(typescript_custom_section)]
 const FORM_TYPES: &'static str = r#"
@@ -81,7 +81,7 @@ fn text_of(target: &JsValue, key: &str) -> Option<String> {
 }
 
 fn usage_error(message: &str) -> JsValue {
-    let error = js_sys::Error::new(&["attachCheckoutForm: ", message].concat());
+    let error = js_sys::Error::new(&join(&["attachCheckoutForm: ", message]));
     error.set_name("TypeError");
     set(&error, "code", &JsValue::from_str("INVALID_OPTION"));
     error.into()
@@ -127,16 +127,20 @@ pub fn attach_checkout_form(
         let input = form.elements().named_item(&name).and_then(|e| e.dyn_into::<HtmlInputElement>().ok());
         let fixed = get(&values, key);
         if input.is_none() && fixed.is_undefined() {
-            return Err(usage_error(
-                &["the form has no input named \"", &name, "\" and options.values has no ", key, "."].concat(),
-            ));
+            return Err(usage_error(&join(&[
+                "the form has no input named \"",
+                &name,
+                "\" and options.values has no ",
+                key,
+                ".",
+            ])));
         }
         let mut error = None;
         let mut original_describedby = None;
         if let Some(input) = &input {
             if input.type_() != "hidden" {
                 let element = document.create_element("p")?.dyn_into::<HtmlElement>()?;
-                let error_id = ["stk-", &decimal(id.into()), "-", key, "-error"].concat();
+                let error_id = join(&["stk-", &decimal(id.into()), "-", key, "-error"]);
                 element.set_id(&error_id);
                 element.set_class_name("stk-error");
                 element.set_attribute("aria-live", "polite")?;
@@ -144,7 +148,7 @@ pub fn attach_checkout_form(
                 input.after_with_node_1(&element)?;
                 original_describedby = input.get_attribute("aria-describedby");
                 let describedby = match &original_describedby {
-                    Some(existing) => [existing.as_str(), " ", &error_id].concat(),
+                    Some(existing) => join(&[existing.as_str(), " ", &error_id]),
                     None => error_id,
                 };
                 input.set_attribute("aria-describedby", &describedby)?;
@@ -170,7 +174,7 @@ pub fn attach_checkout_form(
         Some(anchor) => {
             let element = document.create_element("p")?.dyn_into::<HtmlElement>()?;
             element.set_class_name("stk-warning");
-            element.set_id(&["stk-", &decimal(id.into()), "-phone-warning"].concat());
+            element.set_id(&join(&["stk-", &decimal(id.into()), "-phone-warning"]));
             element.set_attribute("aria-live", "polite")?;
             element.set_hidden(true);
             anchor.after_with_node_1(&element)?;

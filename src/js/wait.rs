@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::client::{stk_error, ClientConfig};
+use crate::stk::join;
 
 /// How long to wait for a final status (the proxy stops polling PalPluss after 5 minutes too).
 const WAIT_MS: f64 = 300_000.0;
@@ -64,15 +65,15 @@ pub(crate) async fn wait_for_result(
             }
         }
     };
-    let base = [config.base_url.as_str(), &path].concat();
+    let base = join(&[config.base_url.as_str(), &path]);
 
     // The stream first: every change at once.
-    let events = [base.as_str(), "/events?token=", &token].concat();
+    let events = join(&[base.as_str(), "/events?token=", &token]);
     if let Some(payment) = follow_stream(&events, &signal, deadline, &mut tell).await {
         return Ok(payment);
     }
     // Then polling, until a final status, the deadline or the signal.
-    let authorization = ["Bearer ", &token].concat();
+    let authorization = join(&["Bearer ", &token]);
     loop {
         if aborted() {
             return Err(stk_error("StkAbortError", "abort", "ABORTED", ABORT_MESSAGE).into());

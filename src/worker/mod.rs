@@ -594,11 +594,13 @@ fn guard_unavailable() -> Reply {
     Reply::error(503, codes::UPSTREAM_UNAVAILABLE, "Payments are not available right now. Please try again shortly.")
 }
 
-/// The answer as it will be sent, for an `Idempotency-Key` to replay; `None` for answers that are
-/// never kept.
-fn kept_answer(reply: &Reply, request_id: &str, secrets: &[String]) -> Option<KeptAnswer> {
+/// The status, body and `Retry-After` of an answer (an error, PalPluss's answer or a replay) as
+/// it is sent, before redaction; `None` for the other replies. What `respond` sends and what an
+/// `Idempotency-Key` keeps are this one rendering.
+fn rendered(reply: &Reply, request_id: &str) -> Option<KeptAnswer> {
     let (body, retry_after) = match reply {
         Reply::Upstream { body, retry_after, .. } => (body.clone(), retry_after.clone()),
+        // The proxy's own 429s say when to come back, in the header as in the body.
         Reply::Error { code, message, details, .. } => {
             let envelope = Envelope::error(code, message, details.clone(), request_id);
             let retry_after = details
@@ -606,11 +608,18 @@ fn kept_answer(reply: &Reply, request_id: &str, secrets: &[String]) -> Option<Ke
                 .and_then(|d| d.get("retryAfterSeconds"))
                 .and_then(Value::as_u64)
                 .map(|s| s.to_string());
-            (serde_json::to_string(&envelope).ok()?, retry_after)
+            (serde_json::to_string(&envelope).unwrap_or_default(), retry_after)
         }
+        Reply::Replay(answer) => return Some(answer.clone()),
         _ => return None,
     };
-    Some(KeptAnswer { status: reply.status(), body: proxy::redact(&body, secrets), retry_after })
+    Some(KeptAnswer { status: reply.status(), body, retry_after })
+}
+
+/// The answer kept for an `Idempotency-Key`, redacted like every body.
+fn kept_answer(reply: &Reply, request_id: &str, secrets: &[String]) -> Option<KeptAnswer> {
+    let answer = rendered(reply, request_id)?;
+    Some(KeptAnswer { body: proxy::redact(&answer.body, secrets), ..answer })
 }
 
 /// Records an accepted push in its payment object and adds `statusUrl` and `statusToken` to
@@ -721,31 +730,22 @@ fn respond(
             headers.set("Content-Type", "text/event-stream; charset=utf-8")?;
             return Ok(response.with_headers(headers));
         }
-        Reply::Error { code, message, details, allow, .. } => {
-            if let Some(allow) = allow {
+        Reply::Data { data, .. } => json!({ "success": true, "data": data, "requestId": request_id }).to_string(),
+        Reply::Health { body, .. } => body.to_string(),
+        answer => {
+            if let Reply::Error { allow: Some(allow), .. } = &answer {
                 headers.set("Allow", allow)?;
             }
-            // The proxy's own 429s say when to come back, in the header as in the body.
-            if let Some(seconds) = details.as_ref().and_then(|d| d.get("retryAfterSeconds")).and_then(Value::as_u64) {
-                headers.set("Retry-After", &seconds.to_string())?;
+            if let Reply::Replay(_) = &answer {
+                headers.set("Idempotent-Replayed", "true")?;
             }
-            let envelope = Envelope::error(&code, &message, details, request_id);
-            serde_json::to_string(&envelope).unwrap_or_default()
-        }
-        Reply::Data { data, .. } => json!({ "success": true, "data": data, "requestId": request_id }).to_string(),
-        Reply::Upstream { body, retry_after, .. } => {
+            // Every remaining reply is an answer (error, PalPluss's, replay): it always renders.
+            let (body, retry_after) =
+                rendered(&answer, request_id).map(|a| (a.body, a.retry_after)).unwrap_or_default();
             if let Some(seconds) = retry_after {
                 headers.set("Retry-After", &seconds)?;
             }
             body
-        }
-        Reply::Health { body, .. } => body.to_string(),
-        Reply::Replay(answer) => {
-            headers.set("Idempotent-Replayed", "true")?;
-            if let Some(seconds) = answer.retry_after {
-                headers.set("Retry-After", &seconds)?;
-            }
-            answer.body
         }
     };
     headers.set("Content-Type", "application/json; charset=utf-8")?;

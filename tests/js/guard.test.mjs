@@ -4,7 +4,7 @@
 // answers like Cloudflare's published Turnstile test keys.
 import { test, after, describe } from "node:test";
 import assert from "node:assert/strict";
-import { Miniflare } from "miniflare";
+import { startWorker } from "./miniflare.mjs";
 import { builtWorker, ratelimits } from "../../scripts/built-worker.mjs";
 import { signCheckoutIntent } from "../../pkg/node/index.mjs";
 import { eventually } from "./wait.mjs";
@@ -52,7 +52,7 @@ let transactions = 0;
 async function guarded(bindings = {}, { persist } = {}) {
   const palpluss = { pushes: [], gate: null, answer: null, statuses: new Map() };
   const siteverify = { calls: [], down: false };
-  const mf = new Miniflare({
+  const { mf, call } = await startWorker({
     ...builtWorker({ ...BASE, ...bindings }),
     ...(persist && { durableObjectsPersist: persist }),
     outboundService: async (request) => {
@@ -84,23 +84,8 @@ async function guarded(bindings = {}, { persist } = {}) {
       }
       return new Response("unexpected", { status: 599 });
     },
-    handleRuntimeStdio(stdout, stderr) {
-      for (const stream of [stdout, stderr]) {
-        stream.setEncoding("utf8");
-        stream.on("data", (chunk) => logs.push(...chunk.split("\n").filter(Boolean)));
-      }
-    },
-  });
-  await mf.ready;
+  }, { logs, bodies });
   instances.push(mf);
-  const call = async (path, init = {}) => {
-    const response = await mf.dispatchFetch(`https://pay.shop.example${path}`, init);
-    const text = await response.text();
-    bodies.push(text);
-    let json;
-    try { json = JSON.parse(text); } catch {}
-    return { status: response.status, headers: response.headers, text, json };
-  };
   /** A push; `ip` and `key` (Idempotency-Key) are optional, a fresh IP by default. */
   const push = (body, { ip = freshIp(), key, headers = {} } = {}) =>
     call("/payments/stk", {

@@ -5,7 +5,7 @@
 import { test, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { Miniflare } from "miniflare";
+import { startWorker } from "./miniflare.mjs";
 import { builtWorker } from "../../scripts/built-worker.mjs";
 import { eventually } from "./wait.mjs";
 
@@ -48,7 +48,7 @@ let counter = 0;
 async function lifecycle(bindings = {}) {
   const palpluss = { transactions: new Map(), gets: [], pushes: [], getGate: null };
   const merchant = { events: [], answer: 200 };
-  const mf = new Miniflare({
+  const { mf, call } = await startWorker({
     ...builtWorker({ ...BASE, ...bindings }),
     outboundService: async (request) => {
       const url = new URL(request.url);
@@ -74,23 +74,8 @@ async function lifecycle(bindings = {}) {
       }
       return new Response("unexpected", { status: 599 });
     },
-    handleRuntimeStdio(stdout, stderr) {
-      for (const stream of [stdout, stderr]) {
-        stream.setEncoding("utf8");
-        stream.on("data", (chunk) => logs.push(...chunk.split("\n").filter(Boolean)));
-      }
-    },
-  });
-  await mf.ready;
+  }, { logs, bodies });
   instances.push(mf);
-  const call = async (path, init = {}) => {
-    const response = await mf.dispatchFetch(`https://pay.shop.example${path}`, init);
-    const text = await response.text();
-    bodies.push(text);
-    let json;
-    try { json = JSON.parse(text); } catch {}
-    return { status: response.status, headers: response.headers, text, json };
-  };
   const push = async (checkout = CHECKOUT) => {
     // Each from its own client IP: the per-IP limit is tested in guard.test.mjs.
     const ip = `2001:db8::${(++counter).toString(16)}`;

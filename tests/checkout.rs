@@ -45,6 +45,18 @@ async fn sleep(ms: u32) {
     JsFuture::from(js(&format!("new Promise((r) => setTimeout(r, {ms}))")).unchecked_into::<Promise>()).await.unwrap();
 }
 
+/// Waits until the JS `condition` holds: a busy machine is slow, not broken (the limit only stops
+/// a test that would otherwise hang).
+async fn until(condition: &str) {
+    for _ in 0..6000 {
+        if js(condition) == JsValue::TRUE {
+            return;
+        }
+        sleep(10).await;
+    }
+    panic!("gave up waiting for {condition}");
+}
+
 fn client(options: &str) -> StkClient {
     StkClient::new(js(options).unchecked_into()).expect("valid options")
 }
@@ -440,18 +452,18 @@ async fn the_form_waits_for_the_outcome_and_is_ready_again_after_a_failure() {
     let detach = attach_checkout_form(form.clone().into(), js(r#"{ baseUrl: "https://pay.example" }"#)).unwrap();
     type_into(&phone(), "0712345678", 10);
     submit(&form);
-    sleep(30).await;
+    until("globalThis.__sources.length === 1").await;
     assert_eq!(events(), ["stk:pending"]);
     let button = js("document.querySelector('button')");
     assert_eq!(get(&button, "disabled"), JsValue::TRUE, "busy while the payment is open");
     js(&format!("__sources[0].emit('status', {})", payment("PROCESSING", false)));
-    sleep(20).await;
+    until("__events.length === 2").await;
     let status = js("document.querySelector('.stk-status')");
     assert_eq!(text(&status, "textContent"), "m-PROCESSING");
     assert_eq!(get(&status, "hidden"), JsValue::FALSE);
     assert_eq!(status.unchecked_ref::<web_sys::Element>().get_attribute("aria-live").as_deref(), Some("polite"));
     js(&format!("__sources[0].emit('status', {})", payment("CANCELLED", true)));
-    sleep(20).await;
+    until("__events.length === 4").await;
     assert_eq!(events(), ["stk:pending", "stk:status", "stk:status", "stk:failed"]);
     assert_eq!(text(&js("__events[3].detail.payment"), "status"), "CANCELLED");
     let alert = js("document.querySelector('.stk-form-error')");
@@ -461,9 +473,9 @@ async fn the_form_waits_for_the_outcome_and_is_ready_again_after_a_failure() {
     assert_eq!(phone().value(), "0712 345 678", "the phone is still filled in");
     // Another try that is paid.
     submit(&form);
-    sleep(30).await;
+    until("globalThis.__sources.length === 2").await;
     js(&format!("__sources[1].emit('status', {})", payment("SUCCESS", true)));
-    sleep(20).await;
+    until("__events.length === 7").await;
     assert_eq!(events().last().map(String::as_str), Some("stk:success"));
     assert_eq!(text(&js("__events.at(-1).detail.payment"), "status"), "SUCCESS");
     assert_eq!(get(&js("document.querySelector('.stk-form-error')"), "hidden"), JsValue::TRUE);
@@ -479,7 +491,7 @@ async fn the_form_sends_its_intent_and_turnstiles_token_and_nothing_when_they_ar
     let detach = attach_checkout_form(form.clone().into(), js(r#"{ baseUrl: "https://pay.example" }"#)).unwrap();
     type_into(&phone(), "0712345678", 10);
     submit(&form);
-    sleep(30).await;
+    until("globalThis.__calls.length === 1").await;
     assert_eq!(
         text(&js("globalThis.__calls[0]"), "body"),
         r#"{"amount":1500,"phone":"254712345678","accountReference":"INV-1","transactionDesc":"Order 1","intent":"eyJhIjoxfQ.c2ln","turnstileToken":"XXXX.DUMMY.TOKEN.XXXX"}"#
@@ -490,7 +502,7 @@ async fn the_form_sends_its_intent_and_turnstiles_token_and_nothing_when_they_ar
     let detach = attach_checkout_form(form.clone().into(), js(r#"{ baseUrl: "https://pay.example" }"#)).unwrap();
     type_into(&phone(), "0712345678", 10);
     submit(&form);
-    sleep(30).await;
+    until("globalThis.__calls.length === 2").await;
     assert_eq!(
         text(&js("globalThis.__calls[1]"), "body"),
         r#"{"amount":1500,"phone":"254712345678","accountReference":"INV-1","transactionDesc":"Order 1"}"#

@@ -27,7 +27,7 @@ WASM_OPT=node_modules/.bin/wasm-opt
 # checkout (validators + StkClient + attachCheckoutForm) for browsers. Separate target dirs keep
 # both builds cached (and apart from the Worker's build: an up-to-date build does not copy its
 # artifact again, so a shared target dir can hand over another feature set's .wasm).
-cargo build --quiet --release --lib --target wasm32-unknown-unknown --features browser,tiny-allocator \
+cargo build --quiet --release --lib --target wasm32-unknown-unknown --features abort-on-panic \
   --target-dir target/core
 cargo build --quiet --release --lib --target wasm32-unknown-unknown \
   --features checkout,tiny-allocator --target-dir target/checkout

@@ -48,6 +48,17 @@ else
   )
   mode="the simulator (http://$HOST:$SIM_PORT; its webhooks come back to the Worker, signed events go to http://$HOST:$SIM_PORT/dev/merchant)"
 fi
+# DEV_TURNSTILE=1: the proxy requires Turnstile and the demo shows the widget, with Cloudflare's
+# published test keys (always pass). With the simulator both the widget and siteverify are its
+# offline stand-ins; with PalPluss they are Cloudflare's own (internet needed).
+if [[ "${DEV_TURNSTILE:-}" == 1 ]]; then
+  export TURNSTILE_SITE_KEY=1x00000000000000000000AA
+  args+=(--var "TURNSTILE_SECRET:1x0000000000000000000000000000000AA")
+  if [[ $mode != PalPluss ]]; then
+    export TURNSTILE_SCRIPT_URL="http://$HOST:$SIM_PORT/turnstile/v0/api.js"
+    args+=(--var "TURNSTILE_VERIFY_URL:http://$HOST:$SIM_PORT/turnstile/v0/siteverify")
+  fi
+fi
 # The demo checkout's origin may call the proxy (unless .dev.vars says otherwise).
 if ! grep -qs '^ALLOWED_ORIGINS=' .dev.vars; then
   args+=(--var "ALLOWED_ORIGINS:http://$HOST:$WWW_PORT,http://localhost:$WWW_PORT")
@@ -76,6 +87,10 @@ for _ in $(seq 1 240); do
       # A day-long intent for the printed command (the demo page signs a fresh one per load).
       intent=$(node -e 'const { signCheckoutIntent } = require("./src/node/server.cjs");
         process.stdout.write(", \"intent\": \"" + signCheckoutIntent({ amount: 100, accountReference: "INV-1", transactionDesc: "Test", expiresInSeconds: 86400 }, process.env.INTENT_SECRET) + "\"")')
+    fi
+    if [[ "${DEV_TURNSTILE:-}" == 1 ]]; then
+      # The token Cloudflare's test site keys give (the test secret accepts it).
+      intent="$intent, \"turnstileToken\": \"XXXX.DUMMY.TOKEN.XXXX\""
     fi
     cat <<MSG
 

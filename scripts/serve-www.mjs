@@ -3,7 +3,8 @@
 //   node scripts/serve-www.mjs [--port 8080] [--host 127.0.0.1] [--proxy http://127.0.0.1:8787]
 // /config.js tells the page where the payment proxy is. With INTENT_SECRET in the environment the
 // page is rendered like a merchant's server would: with a fresh signed intent for the order, so
-// the proxy refuses a checkout whose amount was changed in the browser.
+// the proxy refuses a checkout whose amount was changed in the browser. With TURNSTILE_SITE_KEY the
+// page shows a Turnstile widget.
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { readFile } from "node:fs/promises";
@@ -34,7 +35,10 @@ createServer(async (req, res) => {
   const { pathname } = new URL(req.url, "http://www");
   if (pathname === "/config.js") {
     res.writeHead(200, { "content-type": TYPES[".js"], "cache-control": "no-store" });
-    return res.end(`export const proxyUrl = ${JSON.stringify(proxy)};\n`);
+    // TURNSTILE_SITE_KEY: the page shows a Turnstile widget (its script from TURNSTILE_SCRIPT_URL).
+    const siteKey = process.env.TURNSTILE_SITE_KEY ?? "";
+    const script = process.env.TURNSTILE_SCRIPT_URL ?? "https://challenges.cloudflare.com/turnstile/v0/api.js";
+    return res.end(`export const proxyUrl = ${JSON.stringify(proxy)};\nexport const turnstileSiteKey = ${JSON.stringify(siteKey)};\nexport const turnstileScriptUrl = ${JSON.stringify(script)};\n`);
   }
   const file = fileFor(pathname);
   try {

@@ -12,6 +12,8 @@
 // SIM_RATE_PER_MINUTE (default 60, 0 = no limit) requests a minute per key and says so in
 // x-ratelimit-* headers. Sinks: {base}/dev/webhooks records webhooks sent to it, {base}/dev/merchant
 // verifies the proxy's signed merchant events (SIM_MERCHANT_SECRET) and lists what arrived.
+// Turnstile stand-ins for offline checkouts: {base}/turnstile/v0/api.js (the widget) and
+// {base}/turnstile/v0/siteverify (answers like Cloudflare's test secret keys).
 import { createServer } from "node:http";
 import { createHmac, randomUUID, randomInt, timingSafeEqual } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -296,6 +298,49 @@ export async function startSimulator({
     return verified;
   }
 
+  /**
+   * Cloudflare Turnstile's siteverify as it answers for its published test secret keys: 1x... always
+   * passes, 2x... always fails, 3x... says the token was already spent. Any other secret is invalid.
+   */
+  function siteverify(text) {
+    const form = new URLSearchParams(text);
+    const secret = form.get("secret") ?? "";
+    stats.siteverify = (stats.siteverify ?? 0) + 1;
+    if (!form.get("response")) return { success: false, "error-codes": ["missing-input-response"] };
+    if (secret.startsWith("1x")) return { success: true, "error-codes": [], hostname: "localhost", action: "", cdata: "" };
+    if (secret.startsWith("2x")) return { success: false, "error-codes": ["invalid-input-response"] };
+    if (secret.startsWith("3x")) return { success: false, "error-codes": ["timeout-or-duplicate"] };
+    return { success: false, "error-codes": ["invalid-input-secret"] };
+  }
+
+  /**
+   * A stand-in for Turnstile's api.js (no internet under `make dev`): renders each `.cf-turnstile`
+   * as a visible "verified" box and puts the dummy token Cloudflare's test site keys give in a
+   * hidden `cf-turnstile-response` input, as the real widget does; `turnstile.reset()` gives a new one.
+   */
+  function turnstileWidget(res) {
+    res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store", "access-control-allow-origin": "*" });
+    res.end(`(() => {
+  const render = (el) => {
+    if (el.dataset.rendered) return;
+    el.dataset.rendered = "1";
+    const box = document.createElement("p");
+    box.className = "turnstile-standin";
+    box.textContent = "\u2713 " + (document.documentElement.lang === "sw" ? "Ukaguzi wa usalama umekamilika (Turnstile ya majaribio)" : "Security check passed (test Turnstile)");
+    const input = Object.assign(document.createElement("input"), { type: "hidden", name: "cf-turnstile-response", value: "XXXX.DUMMY.TOKEN.XXXX" });
+    el.append(box, input);
+  };
+  window.turnstile = {
+    render: (target) => { const el = typeof target === "string" ? document.querySelector(target) : target; render(el); return "standin"; },
+    reset: () => { for (const input of document.querySelectorAll("input[name=cf-turnstile-response]")) input.value = "XXXX.DUMMY.TOKEN.XXXX"; },
+    getResponse: () => document.querySelector("input[name=cf-turnstile-response]")?.value,
+    remove: () => {},
+  };
+  for (const el of document.querySelectorAll(".cf-turnstile")) render(el);
+})();
+`);
+  }
+
   const server = createServer(async (req, res) => {
     try {
       const { pathname } = new URL(req.url, "http://sim");
@@ -315,6 +360,8 @@ export async function startSimulator({
       if (pathname === "/dev/merchant" && req.method === "GET") return send(res, 200, merchantEvents);
       if (pathname === "/dev/deliveries" && req.method === "GET") return send(res, 200, deliveries);
       if (pathname === "/dev/stats" && req.method === "GET") return send(res, 200, stats);
+      if (pathname === "/turnstile/v0/api.js") return turnstileWidget(res);
+      if (pathname === "/turnstile/v0/siteverify" && req.method === "POST") return send(res, 200, siteverify(await readBody(req)));
       if (pathname === "/health") return send(res, 200, { ok: true, simulator: true });
       send(res, 404, envelopeError("NOT_FOUND", "No such route on the simulator."));
     } catch (e) {

@@ -5,6 +5,8 @@
 //! what these functions decide (its `Guard` Durable Object keeps one key's entry or one phone's
 //! history). The rules and formats are DESIGN.md's, "Abuse guard and idempotency".
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use core::fmt;
 
 use hmac::Mac;
@@ -13,6 +15,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::lifecycle::{base64url, hex, hmac};
+use crate::locale::Locale;
+use crate::notice::Notice;
 use crate::proxy::codes;
 use crate::stk::CheckoutForm;
 
@@ -218,14 +222,17 @@ impl IntentError {
         }
     }
 
-    /// A message fit for the customer.
+    /// A message fit for the customer, in English.
     pub fn message(&self) -> &'static str {
+        self.message_in(Locale::En)
+    }
+
+    /// The message in `locale`.
+    pub fn message_in(&self, l: Locale) -> &'static str {
         match self {
-            IntentError::Required | IntentError::Invalid => {
-                "This checkout link is not valid. Reload the page and try again."
-            }
-            IntentError::Expired => "This checkout has expired. Reload the page to start again.",
-            IntentError::Mismatch(_) => "The payment details do not match your order. Reload the page and try again.",
+            IntentError::Required | IntentError::Invalid => Notice::CheckoutInvalid.message(l),
+            IntentError::Expired => Notice::CheckoutExpired.message(l),
+            IntentError::Mismatch(_) => Notice::CheckoutMismatch.message(l),
         }
     }
 }
@@ -236,7 +243,7 @@ impl fmt::Display for IntentError {
     }
 }
 
-impl std::error::Error for IntentError {}
+impl core::error::Error for IntentError {}
 
 /// The longest intent token accepted (its payload is a few dozen bytes).
 const MAX_INTENT_CHARS: usize = 2048;
@@ -373,15 +380,11 @@ impl PhoneRefusal {
         }
     }
 
-    /// A message fit for the customer.
-    pub fn message(self) -> &'static str {
+    /// A message fit for the customer, in `l`.
+    pub fn message(self, l: Locale) -> &'static str {
         match self {
-            PhoneRefusal::Busy { .. } => {
-                "A payment prompt was just sent to this phone. Answer it, or wait a minute before trying again."
-            }
-            PhoneRefusal::Limit { .. } => {
-                "Too many payment prompts were sent to this phone. Please wait before trying again."
-            }
+            PhoneRefusal::Busy { .. } => Notice::PhoneBusy.message(l),
+            PhoneRefusal::Limit { .. } => Notice::PhoneLimit.message(l),
         }
     }
 }

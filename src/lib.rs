@@ -21,11 +21,24 @@
 //!
 //! The pure modules ([`phone`], [`stk`], [`palpluss`]) have no platform dependency. The JavaScript
 //! bindings live in `js`, compiled for `wasm32` with the `browser` feature.
+#![cfg_attr(feature = "abort-on-panic", no_std)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+extern crate alloc;
+
+/// What std's prelude gives and a `no_std` build (feature `abort-on-panic`) must import.
+mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::string::{String, ToString};
+    pub(crate) use alloc::vec::Vec;
+    pub(crate) use alloc::{format, vec};
+}
+
 pub mod guard;
 pub mod lifecycle;
+pub mod locale;
+pub mod notice;
 pub mod palpluss;
 pub mod phone;
 mod phone_data;
@@ -39,6 +52,7 @@ pub mod js;
 #[cfg(all(target_arch = "wasm32", feature = "worker"))]
 mod worker;
 
+pub use locale::{Locale, UnknownLocale};
 pub use phone::{format_phone_as_you_type, normalize_phone, Network, PhoneError, PhoneNumber};
 pub use phone_data::{KE_MOBILE_PATTERN, PHONE_DATA_VERSION};
 pub use stk::{
@@ -53,6 +67,13 @@ pub use stk::{
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     // SAFETY: wasm32-unknown-unknown without the atomics feature runs on one thread.
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
+/// Without std, a panic traps: the module is then unusable, which is why no input may reach one.
+#[cfg(all(target_arch = "wasm32", feature = "abort-on-panic"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 /// The README's Rust examples run as doctests.
 #[cfg(doctest)]

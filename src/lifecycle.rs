@@ -15,6 +15,8 @@
 //! - [`MerchantEvent`], [`sign_event`], [`verify_webhook`], [`retry_delay`]: signed events out.
 //! - [`customer_message`]: what to tell the customer, from the status and M-Pesa's result code.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use core::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -22,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::locale::Locale;
 use crate::palpluss::TransactionStatus;
 use crate::proxy::mask_phone;
 
@@ -41,33 +44,61 @@ pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
 /// The header a merchant event's signature travels in.
 pub const SIGNATURE_HEADER: &str = "Palpluss-Stk-Signature";
 
-/// What the customer should read for a status and M-Pesa result code.
+/// What the customer should read for a status and M-Pesa result code, in `locale`.
 ///
 /// ```
 /// use palpluss_stk::lifecycle::customer_message;
 /// use palpluss_stk::palpluss::TransactionStatus;
+/// use palpluss_stk::Locale;
 ///
-/// assert!(customer_message(TransactionStatus::Failed, Some("2001")).contains("PIN"));
-/// assert!(customer_message(TransactionStatus::Cancelled, Some("1032")).contains("cancelled"));
+/// assert!(customer_message(TransactionStatus::Failed, Some("2001"), Locale::En).contains("PIN"));
+/// assert!(customer_message(TransactionStatus::Cancelled, Some("1032"), Locale::En).contains("cancelled"));
+/// assert!(customer_message(TransactionStatus::Cancelled, Some("1032"), Locale::Sw).starts_with("Umeghairi"));
 /// ```
-pub fn customer_message(status: TransactionStatus, result_code: Option<&str>) -> &'static str {
+pub fn customer_message(status: TransactionStatus, result_code: Option<&str>, locale: Locale) -> &'static str {
     let code = result_code.map(str::trim);
+    let l = locale;
     match (status, code) {
-        (TransactionStatus::Success, _) => "Paid. Thank you!",
-        (TransactionStatus::Pending | TransactionStatus::Processing | TransactionStatus::Unknown, _) => {
-            "Check your phone and enter your M-Pesa PIN to pay."
+        (TransactionStatus::Success, _) => l.pick("Paid. Thank you!", "Umelipa. Asante!"),
+        (TransactionStatus::Pending | TransactionStatus::Processing | TransactionStatus::Unknown, _) => l.pick(
+            "Check your phone and enter your M-Pesa PIN to pay.",
+            "Angalia simu yako na uweke PIN yako ya M-Pesa ili kulipa.",
+        ),
+        (TransactionStatus::Reversed, _) => l.pick(
+            "This payment was reversed. The money has gone back to your M-Pesa.",
+            "Malipo haya yamerudishwa. Pesa imerudi kwenye M-Pesa yako.",
+        ),
+        (_, Some("1")) => l.pick(
+            "Your M-Pesa balance is not enough for this payment. Top up, then try again.",
+            "Salio lako la M-Pesa halitoshi kwa malipo haya. Ongeza salio, kisha ujaribu tena.",
+        ),
+        (_, Some("1032")) => l.pick(
+            "You cancelled the M-Pesa prompt. Try again when you are ready.",
+            "Umeghairi ombi la M-Pesa. Jaribu tena ukiwa tayari.",
+        ),
+        (_, Some("1037")) => l.pick(
+            "We could not reach your phone. Check that it is on and has signal, then try again.",
+            "Hatukuweza kufikia simu yako. Hakikisha imewashwa na ina mtandao, kisha ujaribu tena.",
+        ),
+        (_, Some("2001")) => l.pick(
+            "The M-Pesa PIN was wrong. Try again with the right PIN.",
+            "PIN ya M-Pesa si sahihi. Jaribu tena ukitumia PIN sahihi.",
+        ),
+        (_, Some("1019")) | (TransactionStatus::Expired, _) => l.pick(
+            "The M-Pesa prompt expired before it was answered. Try again.",
+            "Muda wa ombi la M-Pesa uliisha kabla ya kulijibu. Jaribu tena.",
+        ),
+        (_, Some("17")) => l.pick(
+            "M-Pesa is still busy with your last request. Wait 2 minutes, then try again.",
+            "M-Pesa bado inashughulikia ombi lako lililopita. Subiri dakika 2, kisha ujaribu tena.",
+        ),
+        (TransactionStatus::Cancelled, _) => l.pick(
+            "The payment was cancelled. Try again when you are ready.",
+            "Malipo yameghairiwa. Jaribu tena ukiwa tayari.",
+        ),
+        _ => {
+            l.pick("The payment did not go through. Please try again.", "Malipo hayakufanikiwa. Tafadhali jaribu tena.")
         }
-        (TransactionStatus::Reversed, _) => "This payment was reversed. The money has gone back to your M-Pesa.",
-        (_, Some("1")) => "Your M-Pesa balance is not enough for this payment. Top up, then try again.",
-        (_, Some("1032")) => "You cancelled the M-Pesa prompt. Try again when you are ready.",
-        (_, Some("1037")) => "We could not reach your phone. Check that it is on and has signal, then try again.",
-        (_, Some("2001")) => "The M-Pesa PIN was wrong. Try again with the right PIN.",
-        (_, Some("1019")) | (TransactionStatus::Expired, _) => {
-            "The M-Pesa prompt expired before it was answered. Try again."
-        }
-        (_, Some("17")) => "M-Pesa is still busy with your last request. Wait 2 minutes, then try again.",
-        (TransactionStatus::Cancelled, _) => "The payment was cancelled. Try again when you are ready.",
-        _ => "The payment did not go through. Please try again.",
     }
 }
 
@@ -307,17 +338,19 @@ impl Payment {
     }
 
     /// The status object the browser sees (`GET /payments/{id}`, the SSE `data:`), with the phone
-    /// masked; [`Payment::event_view`] has the full phone for the merchant.
-    pub fn public_view(&self) -> Value {
-        self.view(&mask_phone(&self.phone))
+    /// masked and the message in the customer's `locale`; [`Payment::event_view`] has the full
+    /// phone for the merchant.
+    pub fn public_view(&self, locale: Locale) -> Value {
+        self.view(&mask_phone(&self.phone), locale)
     }
 
-    /// The status object with the full phone, for the merchant's signed events.
+    /// The status object with the full phone, for the merchant's signed events (message in
+    /// English).
     pub fn event_view(&self) -> Value {
-        self.view(&self.phone)
+        self.view(&self.phone, Locale::En)
     }
 
-    fn view(&self, phone: &str) -> Value {
+    fn view(&self, phone: &str, locale: Locale) -> Value {
         json!({
             "transactionId": self.transaction_id,
             "status": self.status,
@@ -325,7 +358,7 @@ impl Payment {
             "confirmed": self.confirmed,
             "resultCode": self.result_code,
             "resultDesc": self.result_desc,
-            "message": customer_message(self.status, self.result_code.as_deref()),
+            "message": customer_message(self.status, self.result_code.as_deref(), locale),
             "mpesaReceipt": self.mpesa_receipt,
             "amount": self.amount,
             "phone": phone,
@@ -408,6 +441,40 @@ pub struct WebhookHint {
     pub mpesa_receipt: Option<String>,
 }
 
+impl WebhookHint {
+    /// The hint as the Worker hands it to the payment's object: `STATUS\nid`, then `\nreceipt`
+    /// when there is one (plain text, so the upload carries no JSON reader for it).
+    ///
+    /// ```
+    /// use palpluss_stk::lifecycle::WebhookHint;
+    /// use palpluss_stk::palpluss::TransactionStatus;
+    ///
+    /// let hint = WebhookHint {
+    ///     transaction_id: "tx-1".into(),
+    ///     status: TransactionStatus::Success,
+    ///     mpesa_receipt: Some("K4NZ2Z9YFV".into()),
+    /// };
+    /// assert_eq!(hint.to_text(), "SUCCESS\ntx-1\nK4NZ2Z9YFV");
+    /// assert_eq!(WebhookHint::from_text(&hint.to_text()), Some(hint));
+    /// ```
+    pub fn to_text(&self) -> String {
+        let mut text = [self.status.as_str(), "\n", &self.transaction_id].concat();
+        if let Some(receipt) = &self.mpesa_receipt {
+            text.push('\n');
+            text.push_str(receipt);
+        }
+        text
+    }
+
+    /// Reads [`WebhookHint::to_text`]; `None` for text it did not write.
+    pub fn from_text(text: &str) -> Option<WebhookHint> {
+        let mut parts = text.splitn(3, '\n');
+        let status = TransactionStatus::from_name(parts.next()?);
+        let transaction_id = parts.next().filter(|id| !id.is_empty())?.to_owned();
+        Some(WebhookHint { transaction_id, status, mpesa_receipt: parts.next().map(str::to_owned) })
+    }
+}
+
 /// Why a webhook body was refused (400).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -446,7 +513,7 @@ impl fmt::Display for WebhookError {
     }
 }
 
-impl std::error::Error for WebhookError {}
+impl core::error::Error for WebhookError {}
 
 /// The longest id or receipt kept from a webhook (PalPluss's are UUIDs and 10-character receipts).
 const MAX_ID_CHARS: usize = 128;
@@ -539,6 +606,35 @@ pub struct UpstreamBudget {
 pub const BUDGET_WINDOW_MS: u64 = 60_000;
 
 impl UpstreamBudget {
+    /// The budget as its object stores it: `blocked_until`, then each call's time, space-separated
+    /// (plain text, so the upload carries no JSON reader for it).
+    ///
+    /// ```
+    /// use palpluss_stk::lifecycle::{CallKind, UpstreamBudget};
+    ///
+    /// let mut budget = UpstreamBudget::default();
+    /// budget.take(CallKind::Push, 60, 5_000).unwrap();
+    /// assert_eq!(budget.to_text(), "0 5000");
+    /// assert_eq!(UpstreamBudget::from_text("0 5000"), Some(budget));
+    /// assert_eq!(UpstreamBudget::from_text("{}"), None);
+    /// ```
+    pub fn to_text(&self) -> String {
+        let mut text = self.blocked_until.to_string();
+        for at in &self.calls {
+            text.push(' ');
+            text.push_str(&at.to_string());
+        }
+        text
+    }
+
+    /// Reads [`UpstreamBudget::to_text`]; `None` for anything else.
+    pub fn from_text(text: &str) -> Option<UpstreamBudget> {
+        let mut numbers = text.split(' ').map(|n| n.parse::<u64>().ok());
+        let blocked_until = numbers.next()??;
+        let calls = numbers.collect::<Option<Vec<u64>>>()?;
+        Some(UpstreamBudget { calls, blocked_until })
+    }
+
     /// Takes one call from the budget, or says how many milliseconds until one is free.
     ///
     /// ```
@@ -699,7 +795,7 @@ impl fmt::Display for VerifyError {
     }
 }
 
-impl std::error::Error for VerifyError {}
+impl core::error::Error for VerifyError {}
 
 /// Verifies a merchant event: the raw body exactly as received, the `Palpluss-Stk-Signature`
 /// header, the shared secret, the tolerance in seconds and the current unix time in seconds.

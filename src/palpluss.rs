@@ -17,6 +17,8 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -137,7 +139,15 @@ impl ApiError {
             Value::String(s) => s.trim().parse::<f64>().ok()?,
             _ => return None,
         };
-        (seconds.is_finite() && seconds >= 0.0).then(|| seconds.ceil().min(u64::MAX as f64) as u64)
+        // Rounded up without std's `ceil`: `as` truncates (and saturates at u64::MAX).
+        (seconds.is_finite() && seconds >= 0.0).then(|| {
+            let whole = seconds as u64;
+            if (whole as f64) < seconds {
+                whole.saturating_add(1)
+            } else {
+                whole
+            }
+        })
     }
 
     /// Whether the error is PalPluss rate limiting or abuse protection (HTTP 429).
@@ -199,6 +209,30 @@ pub enum TransactionStatus {
 }
 
 impl TransactionStatus {
+    /// The status as PalPluss spells it (`"SUCCESS"`); `"UNKNOWN"` for one this version does not
+    /// know.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TransactionStatus::Pending => "PENDING",
+            TransactionStatus::Processing => "PROCESSING",
+            TransactionStatus::Success => "SUCCESS",
+            TransactionStatus::Failed => "FAILED",
+            TransactionStatus::Cancelled => "CANCELLED",
+            TransactionStatus::Expired => "EXPIRED",
+            TransactionStatus::Reversed => "REVERSED",
+            TransactionStatus::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// The status PalPluss's spelling names; [`TransactionStatus::Unknown`] for any other text.
+    pub fn from_name(name: &str) -> TransactionStatus {
+        use TransactionStatus::*;
+        [Pending, Processing, Success, Failed, Cancelled, Expired, Reversed]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .unwrap_or(Unknown)
+    }
+
     /// Whether the status is final (no further webhook will change it, short of a reversal).
     pub fn is_final(self) -> bool {
         !matches!(self, TransactionStatus::Pending | TransactionStatus::Processing | TransactionStatus::Unknown)

@@ -25,9 +25,12 @@
 //! # Ok::<(), palpluss_stk::PhoneError>(())
 //! ```
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use core::fmt;
 use core::str::FromStr;
 
+use crate::locale::Locale;
 use crate::phone_data::{ASSIGNED_MOBILE, NETWORK_RANGES, PREFIX_DIGITS};
 
 /// Digits in a Kenyan national significant number (without the trunk `0`).
@@ -123,33 +126,62 @@ impl PhoneError {
         }
     }
 
-    /// A message fit to show a customer, saying what to type instead.
+    /// A message fit to show a customer, saying what to type instead (in English; see
+    /// [`PhoneError::message_in`]).
     ///
     /// ```
     /// let message = palpluss_stk::PhoneError::NotKenyan.message();
     /// assert!(message.contains("Kenyan"));
     /// ```
     pub const fn message(self) -> &'static str {
+        self.message_in(Locale::En)
+    }
+
+    /// The message in `locale`.
+    ///
+    /// ```
+    /// use palpluss_stk::{Locale, PhoneError};
+    ///
+    /// assert!(PhoneError::TooShort.message_in(Locale::Sw).starts_with("Namba hii ni fupi"));
+    /// ```
+    pub const fn message_in(self, locale: Locale) -> &'static str {
         match self {
-            PhoneError::Empty => "Enter your M-Pesa phone number, e.g. 0712 345 678.",
-            PhoneError::InvalidCharacters => {
-                "Use only the digits 0-9, spaces and hyphens, with + only at the start, e.g. 0712 345 678."
-            }
-            PhoneError::TooShort => {
-                "This number is too short: a Kenyan mobile number has 10 digits, e.g. 0712 345 678."
-            }
-            PhoneError::TooLong => "This number is too long: a Kenyan mobile number has 10 digits, e.g. 0712 345 678.",
-            PhoneError::MissingPrefix => "Start the number with 07, 01 or +254, e.g. 0712 345 678.",
-            PhoneError::NotKenyan => "Enter a Kenyan mobile number (+254): M-Pesa prompts go to Kenyan lines only.",
-            PhoneError::Landline => {
-                "This is a landline number. Enter a mobile number that can receive M-Pesa, e.g. 0712 345 678."
-            }
-            PhoneError::TollFree => {
-                "This is a toll-free number. Enter a mobile number that can receive M-Pesa, e.g. 0712 345 678."
-            }
-            PhoneError::NotMobile => {
-                "This is not a Kenyan mobile number. Check it, or enter one starting with 07 or 01."
-            }
+            PhoneError::Empty => locale.pick(
+                "Enter your M-Pesa phone number, e.g. 0712 345 678.",
+                "Weka namba yako ya simu ya M-Pesa, mfano 0712 345 678.",
+            ),
+            PhoneError::InvalidCharacters => locale.pick(
+                "Use only the digits 0-9, spaces and hyphens, with + only at the start, e.g. 0712 345 678.",
+                "Tumia tarakimu 0-9, nafasi na vistari tu, na + mwanzoni pekee, mfano 0712 345 678.",
+            ),
+            PhoneError::TooShort => locale.pick(
+                "This number is too short: a Kenyan mobile number has 10 digits, e.g. 0712 345 678.",
+                "Namba hii ni fupi mno: namba ya simu ya Kenya ina tarakimu 10, mfano 0712 345 678.",
+            ),
+            PhoneError::TooLong => locale.pick(
+                "This number is too long: a Kenyan mobile number has 10 digits, e.g. 0712 345 678.",
+                "Namba hii ni ndefu mno: namba ya simu ya Kenya ina tarakimu 10, mfano 0712 345 678.",
+            ),
+            PhoneError::MissingPrefix => locale.pick(
+                "Start the number with 07, 01 or +254, e.g. 0712 345 678.",
+                "Anza namba na 07, 01 au +254, mfano 0712 345 678.",
+            ),
+            PhoneError::NotKenyan => locale.pick(
+                "Enter a Kenyan mobile number (+254): M-Pesa prompts go to Kenyan lines only.",
+                "Weka namba ya simu ya Kenya (+254): ombi la M-Pesa hufika kwa laini za Kenya pekee.",
+            ),
+            PhoneError::Landline => locale.pick(
+                "This is a landline number. Enter a mobile number that can receive M-Pesa, e.g. 0712 345 678.",
+                "Hii ni namba ya simu ya mezani. Weka namba ya simu ya mkononi inayopokea M-Pesa, mfano 0712 345 678.",
+            ),
+            PhoneError::TollFree => locale.pick(
+                "This is a toll-free number. Enter a mobile number that can receive M-Pesa, e.g. 0712 345 678.",
+                "Hii ni namba ya huduma ya bure. Weka namba ya simu ya mkononi inayopokea M-Pesa, mfano 0712 345 678.",
+            ),
+            PhoneError::NotMobile => locale.pick(
+                "This is not a Kenyan mobile number. Check it, or enter one starting with 07 or 01.",
+                "Hii si namba ya simu ya mkononi ya Kenya. Iangalie, au weka inayoanza na 07 au 01.",
+            ),
         }
     }
 }
@@ -160,7 +192,7 @@ impl fmt::Display for PhoneError {
     }
 }
 
-impl std::error::Error for PhoneError {}
+impl core::error::Error for PhoneError {}
 
 /// The mobile network a number was first assigned to, from libphonenumber's carrier map.
 ///
@@ -212,8 +244,9 @@ impl Network {
         }
     }
 
-    /// A warning to show beside a number from this range, or `None` for Safaricom. Never a reason
-    /// to block: the number may have been ported to Safaricom.
+    /// A warning to show beside a number from this range, or `None` for Safaricom (in English;
+    /// see [`Network::mpesa_warning_in`]). Never a reason to block: the number may have been
+    /// ported to Safaricom.
     ///
     /// ```
     /// use palpluss_stk::Network;
@@ -222,19 +255,36 @@ impl Network {
     /// assert!(Network::Airtel.mpesa_warning().is_some_and(|w| w.contains("Airtel")));
     /// ```
     pub const fn mpesa_warning(self) -> Option<&'static str> {
-        match self {
-            Network::Safaricom => None,
-            Network::Airtel => Some(
+        self.mpesa_warning_in(Locale::En)
+    }
+
+    /// The warning in `locale`.
+    ///
+    /// ```
+    /// use palpluss_stk::{Locale, Network};
+    ///
+    /// assert!(Network::Telkom.mpesa_warning_in(Locale::Sw).is_some_and(|w| w.contains("Telkom")));
+    /// ```
+    pub const fn mpesa_warning_in(self, locale: Locale) -> Option<&'static str> {
+        Some(match self {
+            Network::Safaricom => return None,
+            Network::Airtel => locale.pick(
                 "This looks like an Airtel number. M-Pesa prompts reach Safaricom lines only, unless the number has moved to Safaricom.",
+                "Hii inaonekana kuwa namba ya Airtel. Ombi la M-Pesa hufika kwa laini za Safaricom pekee, isipokuwa kama namba imehamia Safaricom.",
             ),
-            Network::Telkom => Some(
+            Network::Telkom => locale.pick(
                 "This looks like a Telkom number. M-Pesa prompts reach Safaricom lines only, unless the number has moved to Safaricom.",
+                "Hii inaonekana kuwa namba ya Telkom. Ombi la M-Pesa hufika kwa laini za Safaricom pekee, isipokuwa kama namba imehamia Safaricom.",
             ),
-            Network::Equitel => Some(
+            Network::Equitel => locale.pick(
                 "This looks like an Equitel number. M-Pesa prompts reach Safaricom lines only, unless the number has moved to Safaricom.",
+                "Hii inaonekana kuwa namba ya Equitel. Ombi la M-Pesa hufika kwa laini za Safaricom pekee, isipokuwa kama namba imehamia Safaricom.",
             ),
-            Network::Other => Some("M-Pesa prompts reach Safaricom lines only: check that this number is on Safaricom."),
-        }
+            Network::Other => locale.pick(
+                "M-Pesa prompts reach Safaricom lines only: check that this number is on Safaricom.",
+                "Ombi la M-Pesa hufika kwa laini za Safaricom pekee: hakikisha namba hii iko Safaricom.",
+            ),
+        })
     }
 
     /// Whether M-Pesa STK prompts are expected to reach a line first assigned to this network.
@@ -468,13 +518,17 @@ impl PhoneNumber {
     /// # Ok::<(), palpluss_stk::PhoneError>(())
     /// ```
     pub fn range_warning(&self) -> Option<&'static str> {
-        (!self.range_known()).then_some(RANGE_UNKNOWN_WARNING)
+        self.range_warning_in(Locale::En)
+    }
+
+    /// The range warning in `locale`.
+    pub fn range_warning_in(&self, locale: Locale) -> Option<&'static str> {
+        (!self.range_known()).then_some(locale.pick(
+            "We don't recognise this number's range yet. If it is your M-Pesa number, please continue.",
+            "Bado hatutambui mfululizo wa namba hii. Kama ni namba yako ya M-Pesa, endelea tu.",
+        ))
     }
 }
-
-/// Shown beside a number whose range the metadata does not list yet.
-const RANGE_UNKNOWN_WARNING: &str =
-    "We don't recognise this number's range yet. If it is your M-Pesa number, please continue.";
 
 /// The carrier libphonenumber's map gives the number's range (generated table, longest prefix).
 fn network_of(national: &[u8]) -> Network {

@@ -17,10 +17,13 @@
 //! assert_eq!(mask_phone("254712345678"), "2547******78");
 //! ```
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use core::fmt;
 
 use serde::Serialize;
 
+use crate::locale::Locale;
 use crate::stk::{
     is_uuid, CheckoutForm, ErrorCode, Field, FieldError, Limits, RawStkRequest, RawValue, ValidationErrors,
     AMOUNT_MAX_LIMIT,
@@ -163,7 +166,7 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl core::error::Error for ConfigError {}
 
 /// The Worker's configuration, checked once per isolate.
 #[derive(Clone, PartialEq, Eq)]
@@ -490,10 +493,11 @@ impl Config {
         self.upstream_timeout_ms
     }
 
-    /// Validates a checkout as this proxy takes it: [`CheckoutForm::validate`] with `AMOUNT_MAX`,
-    /// and `intent` refused (`FIELD_NOT_ALLOWED`) when no `INTENT_SECRET` is set.
-    pub fn validate_checkout(&self, raw: &RawStkRequest) -> Result<CheckoutForm, Vec<FieldError>> {
-        let result = CheckoutForm::validate(raw, &self.limits).map_err(ValidationErrors::into_vec);
+    /// Validates a checkout as this proxy takes it: [`CheckoutForm::validate`] with `AMOUNT_MAX`
+    /// and messages in `locale`, and `intent` refused (`FIELD_NOT_ALLOWED`, a message for the
+    /// developer) when no `INTENT_SECRET` is set.
+    pub fn validate_checkout(&self, raw: &RawStkRequest, locale: Locale) -> Result<CheckoutForm, Vec<FieldError>> {
+        let result = CheckoutForm::validate(raw, &self.limits.in_locale(locale)).map_err(ValidationErrors::into_vec);
         if self.intent_secret.is_some() || raw.intent == RawValue::Missing {
             return result;
         }

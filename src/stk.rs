@@ -26,11 +26,14 @@
 //! # Ok::<(), palpluss_stk::ValidationErrors>(())
 //! ```
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use core::fmt;
 
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::locale::Locale;
 use crate::phone::{PhoneError, PhoneNumber};
 
 /// The smallest amount PalPluss accepts, in whole shillings.
@@ -46,18 +49,21 @@ pub const CALLBACK_URL_MAX_CHARS: usize = 500;
 /// The largest amount that can be configured: beyond 2^53 a JSON number loses whole shillings.
 pub const AMOUNT_MAX_LIMIT: u64 = 9_007_199_254_740_991;
 
-/// Limits that vary by merchant. Everything else is fixed by PalPluss and M-Pesa.
+/// What varies by merchant and customer: the largest amount (everything else is fixed by
+/// PalPluss and M-Pesa) and the language of the error messages.
 ///
 /// ```
-/// use palpluss_stk::Limits;
+/// use palpluss_stk::{Limits, Locale};
 ///
 /// assert_eq!(Limits::default().amount_max(), 250_000);
 /// assert_eq!(Limits::with_amount_max(5_000).map(|l| l.amount_max()), Some(5_000));
 /// assert_eq!(Limits::with_amount_max(0), None);
+/// assert_eq!(Limits::default().in_locale(Locale::Sw).locale(), Locale::Sw);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     amount_max: u64,
+    locale: Locale,
 }
 
 impl Limits {
@@ -67,19 +73,29 @@ impl Limits {
         if amount_max < AMOUNT_MIN || amount_max > AMOUNT_MAX_LIMIT {
             None
         } else {
-            Some(Limits { amount_max })
+            Some(Limits { amount_max, locale: Locale::En })
         }
+    }
+
+    /// The same limits, with error messages in `locale`.
+    pub const fn in_locale(self, locale: Locale) -> Limits {
+        Limits { locale, ..self }
     }
 
     /// The largest amount accepted, in whole shillings.
     pub const fn amount_max(&self) -> u64 {
         self.amount_max
     }
+
+    /// The language of the error messages (English by default).
+    pub const fn locale(&self) -> Locale {
+        self.locale
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { amount_max: DEFAULT_AMOUNT_MAX }
+        Limits { amount_max: DEFAULT_AMOUNT_MAX, locale: Locale::En }
     }
 }
 
@@ -258,6 +274,8 @@ pub struct FieldError {
     #[serde(serialize_with = "serialize_as_str")]
     code: ErrorCode,
     message: String,
+    #[serde(skip)]
+    locale: Locale,
 }
 
 fn serialize_as_str<T: fmt::Display, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
@@ -267,12 +285,12 @@ fn serialize_as_str<T: fmt::Display, S: serde::Serializer>(value: &T, s: S) -> R
 impl FieldError {
     /// An error for `field` with the standard message for `code`.
     pub fn new(field: Field, code: ErrorCode, limits: &Limits) -> FieldError {
-        FieldError { field, code, message: message_for(field, code, limits) }
+        FieldError { field, code, message: message_for(field, code, limits), locale: limits.locale }
     }
 
     /// An error with a message of its own (the proxy's, for rules only it knows).
     pub fn with_message(field: Field, code: ErrorCode, message: String) -> FieldError {
-        FieldError { field, code, message }
+        FieldError { field, code, message, locale: Locale::En }
     }
 
     /// The field the error is about.
@@ -285,7 +303,8 @@ impl FieldError {
         self.code
     }
 
-    /// A message fit to show the customer (for server-side fields, fit for the developer).
+    /// A message fit to show the customer (for server-side fields, fit for the developer), in the
+    /// locale of the [`Limits`] the rules ran with.
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -293,7 +312,7 @@ impl FieldError {
     /// The message as a `'static` text when it is one fixed text (all but the maximum-amount and
     /// server-field messages), so bindings can reuse it without copying.
     pub fn static_message(&self) -> Option<&'static str> {
-        static_message(self.field, self.code)
+        static_message(self.field, self.code, self.locale)
     }
 }
 
@@ -343,11 +362,11 @@ impl fmt::Display for ValidationErrors {
     }
 }
 
-impl std::error::Error for ValidationErrors {}
+impl core::error::Error for ValidationErrors {}
 
 impl IntoIterator for ValidationErrors {
     type Item = FieldError;
-    type IntoIter = std::vec::IntoIter<FieldError>;
+    type IntoIter = alloc::vec::IntoIter<FieldError>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
     }
@@ -507,7 +526,7 @@ impl<'de> Deserialize<'de> for RawStkRequest {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawStkRequest, A::Error> {
                 let mut raw = RawStkRequest::default();
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                while let Some(key) = map.next_key::<alloc::borrow::Cow<'de, str>>()? {
                     let field = Field::REQUEST.into_iter().find(|f| f.as_str() == key.as_ref());
                     let Some(slot) = field.and_then(|f| raw.field_mut(f)) else {
                         map.next_value::<IgnoredAny>()?;
@@ -728,7 +747,7 @@ impl StkPushRequest {
         channel_id: Option<&str>,
         credential_id: Option<&str>,
     ) -> Result<StkPushRequest, ValidationErrors> {
-        let limits = Limits { amount_max: AMOUNT_MAX_LIMIT };
+        let limits = Limits { amount_max: AMOUNT_MAX_LIMIT, locale: Locale::En };
         let mut c = Checker { limits: &limits, errors: Vec::new() };
         let optional = |v: Option<&str>| v.map_or(RawValue::Missing, RawValue::from);
         let server = c.server_fields(&RawValue::from(callback_url), &optional(channel_id), &optional(credential_id));
@@ -816,7 +835,8 @@ fn check_amount(value: &RawValue, limits: &Limits) -> Result<u64, ErrorCode> {
 fn number_to_whole(n: f64) -> Result<f64, ErrorCode> {
     if !n.is_finite() {
         Err(ErrorCode::AmountNotANumber)
-    } else if n.fract() != 0.0 {
+    } else if n % 1.0 != 0.0 {
+        // `% 1.0` is `fract()` without std: the fractional part, NaN for infinities.
         Err(ErrorCode::AmountNotWhole)
     } else {
         Ok(n)
@@ -1022,55 +1042,100 @@ pub(crate) fn is_uuid(s: &str) -> bool {
 }
 
 fn message_for(field: Field, code: ErrorCode, limits: &Limits) -> String {
-    match (static_message(field, code), code) {
+    let l = limits.locale;
+    match (static_message(field, code, l), code) {
         (Some(text), _) => text.to_owned(),
-        (None, ErrorCode::FieldNotAllowed) => {
-            join(&[field.as_str(), " is set by the server and must not be sent from the checkout."])
-        }
-        (None, ErrorCode::AmountTooLarge) => {
-            join(&["The amount can be at most KES ", &group_thousands(limits.amount_max), "."])
-        }
-        (None, _) => join(&[field.as_str(), " must be a UUID such as 3f2b9c1e-8d4a-4c6b-9e2f-1a2b3c4d5e6f, or null."]),
+        (None, ErrorCode::FieldNotAllowed) => join(&[
+            field.as_str(),
+            l.pick(
+                " is set by the server and must not be sent from the checkout.",
+                " huwekwa na seva, na haipaswi kutumwa kutoka kwenye ukurasa wa malipo.",
+            ),
+        ]),
+        (None, ErrorCode::AmountTooLarge) => join(&[
+            l.pick("The amount can be at most KES ", "Kiasi kisizidi KES "),
+            &group_thousands(limits.amount_max),
+            ".",
+        ]),
+        (None, _) => join(&[
+            field.as_str(),
+            l.pick(
+                " must be a UUID such as 3f2b9c1e-8d4a-4c6b-9e2f-1a2b3c4d5e6f, or null.",
+                " lazima iwe UUID kama 3f2b9c1e-8d4a-4c6b-9e2f-1a2b3c4d5e6f, au null.",
+            ),
+        ]),
     }
 }
 
 /// The message for `(field, code)` when it is one fixed text; `None` for the few built from parts
 /// (the maximum amount, and the server-side field names).
-fn static_message(field: Field, code: ErrorCode) -> Option<&'static str> {
+fn static_message(field: Field, code: ErrorCode, l: Locale) -> Option<&'static str> {
     Some(match (field, code) {
-        (_, ErrorCode::Phone(e)) => e.message(),
-        (Field::Request, _) => "The request must be a JSON object with the payment details.",
+        (_, ErrorCode::Phone(e)) => e.message_in(l),
+        (Field::Request, _) => l.pick(
+            "The request must be a JSON object with the payment details.",
+            "Ombi lazima liwe JSON object yenye maelezo ya malipo.",
+        ),
         (_, ErrorCode::FieldNotAllowed) => return None,
-        (Field::Amount, ErrorCode::Required) => "Enter the amount to pay.",
-        (Field::Amount, ErrorCode::AmountNotWhole) => "Enter the amount in whole shillings, without cents.",
-        (Field::Amount, ErrorCode::AmountTooSmall) => "The amount must be at least KES 1.",
+        (Field::Amount, ErrorCode::Required) => l.pick("Enter the amount to pay.", "Weka kiasi cha kulipa."),
+        (Field::Amount, ErrorCode::AmountNotWhole) => {
+            l.pick("Enter the amount in whole shillings, without cents.", "Weka kiasi kwa shilingi kamili, bila senti.")
+        }
+        (Field::Amount, ErrorCode::AmountTooSmall) => {
+            l.pick("The amount must be at least KES 1.", "Kiasi lazima kiwe angalau KES 1.")
+        }
         (Field::Amount, ErrorCode::AmountTooLarge) => return None,
-        (Field::Amount, _) => "Enter the amount as a number of shillings, digits only, e.g. 1500.",
-        (Field::Phone, ErrorCode::Required) => "Enter your M-Pesa phone number, e.g. 0712 345 678.",
-        (Field::Phone, _) => "Enter the phone number as text, e.g. \"0712 345 678\".",
-        (Field::AccountReference, ErrorCode::Required) => "Enter an account reference, such as your order number.",
-        (Field::AccountReference, ErrorCode::TooLong) => {
-            "The account reference can be at most 12 characters: it is shown on the M-Pesa statement."
+        (Field::Amount, _) => l.pick(
+            "Enter the amount as a number of shillings, digits only, e.g. 1500.",
+            "Weka kiasi cha shilingi kwa tarakimu pekee, mfano 1500.",
+        ),
+        (Field::Phone, ErrorCode::Required) => PhoneError::Empty.message_in(l),
+        (Field::Phone, _) => l.pick(
+            "Enter the phone number as text, e.g. \"0712 345 678\".",
+            "Weka namba ya simu kama maandishi, mfano \"0712 345 678\".",
+        ),
+        (Field::AccountReference, ErrorCode::Required) => l.pick(
+            "Enter an account reference, such as your order number.",
+            "Weka kumbukumbu ya akaunti, kama namba ya oda yako.",
+        ),
+        (Field::AccountReference, ErrorCode::TooLong) => l.pick(
+            "The account reference can be at most 12 characters: it is shown on the M-Pesa statement.",
+            "Kumbukumbu ya akaunti isizidi herufi 12: inaonekana kwenye taarifa ya M-Pesa.",
+        ),
+        (Field::TransactionDesc, ErrorCode::Required) => {
+            l.pick("Enter a short description of the payment.", "Weka maelezo mafupi ya malipo.")
         }
-        (Field::TransactionDesc, ErrorCode::Required) => "Enter a short description of the payment.",
-        (Field::TransactionDesc, ErrorCode::TooLong) => {
-            "The description can be at most 13 characters: it is shown on the M-Pesa PIN prompt."
+        (Field::TransactionDesc, ErrorCode::TooLong) => l.pick(
+            "The description can be at most 13 characters: it is shown on the M-Pesa PIN prompt.",
+            "Maelezo yasizidi herufi 13: yanaonekana kwenye ombi la PIN la M-Pesa.",
+        ),
+        (Field::AccountReference | Field::TransactionDesc, ErrorCode::ControlCharacters) => l.pick(
+            "Remove the invisible control or text-direction characters.",
+            "Ondoa herufi zisizoonekana (za udhibiti au za mwelekeo wa maandishi).",
+        ),
+        (Field::AccountReference | Field::TransactionDesc, _) => {
+            l.pick("Enter this as text.", "Weka hii kama maandishi.")
         }
-        (Field::AccountReference | Field::TransactionDesc, ErrorCode::ControlCharacters) => {
-            "Remove the invisible control or text-direction characters."
+        (Field::CallbackUrl, ErrorCode::Required) => l.pick(
+            "callbackUrl is required: the https URL PalPluss posts the result to.",
+            "callbackUrl inahitajika: URL ya https ambayo PalPluss hutuma matokeo.",
+        ),
+        (Field::CallbackUrl, ErrorCode::TooLong) => {
+            l.pick("callbackUrl can be at most 500 characters.", "callbackUrl isizidi herufi 500.")
         }
-        (Field::AccountReference | Field::TransactionDesc, _) => "Enter this as text.",
-        (Field::CallbackUrl, ErrorCode::Required) => {
-            "callbackUrl is required: the https URL PalPluss posts the result to."
+        (Field::CallbackUrl, ErrorCode::UrlNotHttps) => {
+            l.pick("callbackUrl must use https.", "callbackUrl lazima itumie https.")
         }
-        (Field::CallbackUrl, ErrorCode::TooLong) => "callbackUrl can be at most 500 characters.",
-        (Field::CallbackUrl, ErrorCode::UrlNotHttps) => "callbackUrl must use https.",
-        (Field::CallbackUrl, _) => {
-            "callbackUrl must be an absolute https URL with a host, e.g. https://shop.example/mpesa."
-        }
+        (Field::CallbackUrl, _) => l.pick(
+            "callbackUrl must be an absolute https URL with a host, e.g. https://shop.example/mpesa.",
+            "callbackUrl lazima iwe URL kamili ya https yenye host, mfano https://shop.example/mpesa.",
+        ),
         (Field::ChannelId | Field::CredentialId, _) => return None,
         // A token the page itself put there: only reloading the page gives a good one.
-        (Field::Intent | Field::TurnstileToken, _) => "This checkout is out of date. Reload the page and try again.",
+        (Field::Intent | Field::TurnstileToken, _) => l.pick(
+            "This checkout is out of date. Reload the page and try again.",
+            "Ukurasa huu wa malipo umepitwa na wakati. Pakia ukurasa upya, kisha ujaribu tena.",
+        ),
     })
 }
 

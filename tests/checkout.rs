@@ -30,7 +30,7 @@ fn stub_fetch(respond: &str) {
             globalThis.__calls = [];
             globalThis.fetch = async (request) => {{
                 const body = await request.clone().text();
-                globalThis.__calls.push({{ url: request.url, method: request.method, body, type: request.headers.get("content-type"), key: request.headers.get("idempotency-key"), auth: request.headers.get("authorization") }});
+                globalThis.__calls.push({{ url: request.url, method: request.method, body, type: request.headers.get("content-type"), key: request.headers.get("idempotency-key"), auth: request.headers.get("authorization"), lang: request.headers.get("accept-language") }});
                 return ((request) => {respond})(request);
             }};
         }})()"#
@@ -248,7 +248,7 @@ async fn wait_for_result_follows_the_stream_to_the_final_payment() {
     let c = client(r#"{ baseUrl: "https://pay.example" }"#);
     let result = wait(&c, "{ onUpdate: (p) => __updates.push(p.status) }");
     sleep(20).await;
-    assert_eq!(text(&js("__sources[0]"), "url"), "https://pay.example/payments/tx-1/events?token=tok_A-1");
+    assert_eq!(text(&js("__sources[0]"), "url"), "https://pay.example/payments/tx-1/events?token=tok_A-1&lang=en");
     js(&format!("__sources[0].emit('status', {})", payment("PENDING", false)));
     sleep(20).await;
     js(&format!("__sources[0].emit('status', {})", payment("SUCCESS", true)));
@@ -275,7 +275,7 @@ async fn wait_for_result_polls_when_the_stream_fails() {
     assert_eq!(text(&done, "status"), "SUCCESS");
     assert_eq!(calls(), 2);
     let call = js("globalThis.__calls[0]");
-    assert_eq!(text(&call, "url"), "https://pay.example/payments/tx-1");
+    assert_eq!(text(&call, "url"), "https://pay.example/payments/tx-1?lang=en");
     assert_eq!(text(&call, "method"), "GET");
     assert_eq!(text(&call, "auth"), "Bearer tok_A-1");
 }
@@ -306,7 +306,14 @@ async fn wait_for_result_stops_on_abort_and_on_an_unknown_payment() {
 
 #[wasm_bindgen_test]
 fn bad_client_options_throw_a_type_error() {
-    for options in ["{}", "{ baseUrl: 5 }", "{ baseUrl: '', timeoutMs: -1 }", "{ baseUrl: '', amountMax: 0 }", "null"] {
+    for options in [
+        "{}",
+        "{ baseUrl: 5 }",
+        "{ baseUrl: '', timeoutMs: -1 }",
+        "{ baseUrl: '', amountMax: 0 }",
+        "{ baseUrl: '', locale: 'fr' }",
+        "null",
+    ] {
         let error = StkClient::new(js(options).unchecked_into()).err().expect(options);
         assert_eq!(text(&error, "name"), "TypeError");
         assert_eq!(text(&error, "code"), "INVALID_OPTION");
@@ -508,6 +515,18 @@ async fn the_form_sends_its_intent_and_turnstiles_token_and_nothing_when_they_ar
         r#"{"amount":1500,"phone":"254712345678","accountReference":"INV-1","transactionDesc":"Order 1"}"#
     );
     detach.call0(&JsValue::UNDEFINED).unwrap();
+    // Turnstile's widget adds its input whenever its script has run, often after the form was
+    // attached: the token is read at submit time.
+    let form = checkout_form(r#"<div id="widget"></div>"#);
+    let detach = attach_checkout_form(form.clone().into(), js(r#"{ baseUrl: "https://pay.example" }"#)).unwrap();
+    js(
+        r#"document.getElementById("widget").innerHTML = '<input type="hidden" name="cf-turnstile-response" value="late.token">'"#,
+    );
+    type_into(&phone(), "0712345678", 10);
+    submit(&form);
+    until("globalThis.__calls.length === 3").await;
+    assert!(text(&js("globalThis.__calls[2]"), "body").ends_with(r#""turnstileToken":"late.token"}"#));
+    detach.call0(&JsValue::UNDEFINED).unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -575,4 +594,77 @@ fn field_names_are_configurable_and_missing_fields_are_reported() {
     let not_a_form =
         attach_checkout_form(js("document.getElementById('stk-test')"), js(r#"{ baseUrl: "" }"#)).err().unwrap();
     assert_eq!(text(&not_a_form, "name"), "TypeError");
+}
+
+#[wasm_bindgen_test]
+async fn a_kiswahili_client_says_everything_in_kiswahili_and_asks_the_proxy_to() {
+    let c = client(r#"{ baseUrl: "https://pay.example", locale: "sw" }"#);
+    assert_eq!(c.locale(), "sw");
+    // Found in the browser: the fields and the error.
+    stub_fetch(PENDING);
+    let e = pay(&c, r#"{ amount: 0, phone: "0712", accountReference: "A", transactionDesc: "B" }"#).await.unwrap_err();
+    assert_eq!(text(&e, "message"), "Baadhi ya maelezo ya malipo yanahitaji kurekebishwa.");
+    assert_eq!(text(&e, "fields.0.message"), "Kiasi lazima kiwe angalau KES 1.");
+    assert_eq!(calls(), 0);
+    // Sent: the proxy is asked for Kiswahili.
+    pay(&c, GOOD).await.expect("resolves");
+    assert_eq!(text(&js("globalThis.__calls[0]"), "lang"), "sw");
+    // The client's own messages.
+    stub_fetch(r#"Promise.reject(new TypeError("Failed to fetch"))"#);
+    let e = pay(&c, GOOD).await.unwrap_err();
+    assert_eq!(text(&e, "message"), "Hatukuweza kufikia huduma ya malipo. Angalia mtandao wako, kisha ujaribu tena.");
+    stub_fetch(&api(
+        429,
+        r#"{ success: false, error: { code: "RATE_LIMITED", message: "x" } }"#,
+        "'retry-after': '30'",
+    ));
+    let e = pay(&c, GOOD).await.unwrap_err();
+    assert_eq!(text(&e, "message"), "Majaribio mengi mno ya malipo. Tafadhali subiri sekunde 30, kisha ujaribu tena.");
+    // The payment's message, in Kiswahili from the proxy's status routes.
+    stub_event_source();
+    js("globalThis.__abort = new AbortController()");
+    let result = wait(&c, "{ signal: __abort.signal }");
+    until("globalThis.__sources.length === 1").await;
+    assert_eq!(text(&js("__sources[0]"), "url"), "https://pay.example/payments/tx-1/events?token=tok_A-1&lang=sw");
+    js("__abort.abort()");
+    assert_eq!(text(&result.await.unwrap_err(), "message"), "Tumeacha kusubiri malipo.");
+}
+
+#[wasm_bindgen_test]
+fn the_form_speaks_its_locale_over_its_clients() {
+    let english = client(r#"{ baseUrl: "https://pay.example" }"#);
+    js("(c) => { globalThis.__client = c; }")
+        .unchecked_into::<Function>()
+        .call1(&JsValue::NULL, &JsValue::from(english))
+        .unwrap();
+    for (options, expected) in [
+        (r#"{ baseUrl: "https://pay.example", locale: "sw" }"#, "Namba hii ni fupi mno"),
+        (r#"{ client: __client, locale: "sw-KE" }"#, "Namba hii ni fupi mno"),
+        (r#"{ client: __client }"#, "This number is too short"),
+        (r#"{ client: __client, amountMax: 5000 }"#, "This number is too short"),
+    ] {
+        let form = checkout_form("");
+        let detach = attach_checkout_form(form.into(), js(options)).unwrap();
+        let input = phone();
+        type_into(&input, "0712", 4);
+        blur(&input);
+        let shown = input.validation_message().unwrap();
+        assert!(shown.starts_with(expected), "{options}: {shown:?}");
+        detach.call0(&JsValue::UNDEFINED).unwrap();
+    }
+    let form = checkout_form("");
+    let error = attach_checkout_form(form.into(), js(r#"{ baseUrl: "", locale: 5 }"#)).unwrap_err();
+    assert_eq!(text(&error, "name"), "TypeError");
+    // A client whose options say Kiswahili makes a Kiswahili form.
+    let swahili = client(r#"{ baseUrl: "https://pay.example", locale: "sw" }"#);
+    js("(c) => { globalThis.__client = c; }")
+        .unchecked_into::<Function>()
+        .call1(&JsValue::NULL, &JsValue::from(swahili))
+        .unwrap();
+    let form = checkout_form("");
+    let detach = attach_checkout_form(form.into(), js("{ client: __client, amountMax: 5000 }")).unwrap();
+    type_into(&phone(), "0712", 4);
+    blur(&phone());
+    assert!(phone().validation_message().unwrap().starts_with("Namba hii ni fupi mno"));
+    detach.call0(&JsValue::UNDEFINED).unwrap();
 }

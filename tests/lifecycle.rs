@@ -8,6 +8,7 @@ use palpluss_stk::lifecycle::{
     VerifyError, WebhookDecision, WebhookError, WebhookHint, BUDGET_WINDOW_MS, DAY_MS,
 };
 use palpluss_stk::palpluss::TransactionStatus::{self, *};
+use palpluss_stk::Locale;
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -107,7 +108,7 @@ fn a_webhook_only_asks_for_confirmation_and_never_sets_the_status() {
     let mut p = payment();
     assert_eq!(p.on_webhook(&hint(Success, Some("K4NZ2Z9YFV"))), WebhookDecision::Confirm);
     assert_eq!(p.status, Pending, "the webhook alone changes no status");
-    assert_eq!(p.public_view()["mpesaReceipt"], json!(null), "nor shows a receipt");
+    assert_eq!(p.public_view(Locale::En)["mpesaReceipt"], json!(null), "nor shows a receipt");
     // GET says SUCCESS without a receipt (PalPluss's Transaction has none): the webhook's shows.
     p.confirm(&seen(Success, Some("0"), None), T0 + 1);
     assert_eq!(p.mpesa_receipt.as_deref(), Some("K4NZ2Z9YFV"));
@@ -121,8 +122,8 @@ fn a_forged_success_webhook_loses_to_the_get() {
     assert_eq!(change.event, Some(EventType::Failed));
     assert_eq!(p.status, Failed);
     assert_eq!(p.mpesa_receipt, None);
-    assert_eq!(p.public_view()["mpesaReceipt"], json!(null));
-    assert!(p.public_view()["message"].as_str().unwrap().contains("PIN"));
+    assert_eq!(p.public_view(Locale::En)["mpesaReceipt"], json!(null));
+    assert!(p.public_view(Locale::En)["message"].as_str().unwrap().contains("PIN"));
 }
 
 #[test]
@@ -224,13 +225,13 @@ fn seen_exact(status: TransactionStatus, code: &str, desc: &str) -> Observation 
 fn views_mask_the_phone_for_the_browser_only() {
     let mut p = payment();
     p.confirm(&seen(Success, Some("0"), Some("K4NZ2Z9YFV")), T0 + 60_000);
-    let public = p.public_view();
+    let public = p.public_view(Locale::En);
     assert_eq!(public["phone"], "2547******78");
     assert_eq!(p.event_view()["phone"], "254712345678");
     assert_eq!(
         public,
         json!({ "transactionId": "tx-1", "status": "SUCCESS", "final": true, "confirmed": true, "resultCode": "0",
-            "resultDesc": "desc 0", "message": customer_message(Success, Some("0")), "mpesaReceipt": "K4NZ2Z9YFV",
+            "resultDesc": "desc 0", "message": customer_message(Success, Some("0"), Locale::En), "mpesaReceipt": "K4NZ2Z9YFV",
             "amount": 1500, "phone": "2547******78", "accountReference": "INV-1", "updatedAt": "2026-11-30T08:16:00.000Z" })
     );
 }
@@ -253,9 +254,9 @@ fn customer_messages_follow_the_result_code() {
     ];
     for (status, code, needle) in cases {
         assert!(
-            customer_message(status, code).contains(needle),
+            customer_message(status, code, Locale::En).contains(needle),
             "{status:?} {code:?}: {}",
-            customer_message(status, code)
+            customer_message(status, code, Locale::En)
         );
     }
 }
@@ -468,4 +469,38 @@ fn timestamps_are_iso_8601_utc() {
     assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
     assert_eq!(iso8601(1_709_208_000_000), "2024-02-29T12:00:00.000Z");
     assert_eq!(iso8601(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+}
+
+proptest! {
+    #[test]
+    fn a_webhook_hint_survives_its_text_form(
+        id in "[a-z0-9-]{1,40}",
+        status in prop::sample::select(vec![Pending, Processing, Success, Failed, Cancelled, Expired, Reversed, Unknown]),
+        receipt in prop::option::of("\\PC{0,40}(\n\\PC{0,10})?"),
+    ) {
+        let hint = WebhookHint { transaction_id: id, status, mpesa_receipt: receipt };
+        prop_assert_eq!(WebhookHint::from_text(&hint.to_text()), Some(hint));
+    }
+
+    #[test]
+    fn an_upstream_budget_survives_its_text_form(times in prop::collection::vec(0u64..10_000_000, 0..70)) {
+        let mut budget = UpstreamBudget::default();
+        let mut times = times;
+        times.sort_unstable();
+        for at in times {
+            let _ = budget.take(CallKind::Push, 60, at);
+        }
+        prop_assert_eq!(UpstreamBudget::from_text(&budget.to_text()), Some(budget));
+    }
+}
+
+#[test]
+fn text_forms_refuse_what_they_did_not_write() {
+    assert_eq!(WebhookHint::from_text(""), None);
+    assert_eq!(WebhookHint::from_text("SUCCESS"), None);
+    assert_eq!(WebhookHint::from_text("SUCCESS\n"), None);
+    assert_eq!(WebhookHint::from_text("WHATEVER\ntx").map(|h| h.status), Some(Unknown));
+    for bad in ["", " ", "x", "1 2 x", "-1", "1  2", "{\"calls\":[]}"] {
+        assert_eq!(UpstreamBudget::from_text(bad), None, "{bad:?}");
+    }
 }

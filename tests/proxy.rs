@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use palpluss_stk::proxy::{self, Config, Variable};
-use palpluss_stk::{CheckoutForm, Limits, RawStkRequest};
+use palpluss_stk::{CheckoutForm, Limits, Locale, RawStkRequest};
 
 const KEY: &str = "pk_live_0123456789";
 
@@ -305,27 +305,30 @@ fn intent_and_turnstile_token_are_checked_and_never_forwarded() {
     let plain = config(&[]).unwrap();
     let with_intent = config(&[("INTENT_SECRET", "isec_0123456789abcdef")]).unwrap();
     // Without INTENT_SECRET an intent is not allowed, whatever it holds, in field order.
-    let refused = plain.validate_checkout(&raw(serde_json::json!({"intent": "p.s", "amount": 0}))).unwrap_err();
+    let refused =
+        plain.validate_checkout(&raw(serde_json::json!({"intent": "p.s", "amount": 0})), Locale::En).unwrap_err();
     assert_eq!(
         codes(refused),
         [("amount".into(), "AMOUNT_TOO_SMALL".into()), ("intent".into(), "FIELD_NOT_ALLOWED".into())]
     );
-    let refused = plain.validate_checkout(&raw(serde_json::json!({"intent": 5}))).unwrap_err();
+    let refused = plain.validate_checkout(&raw(serde_json::json!({"intent": 5})), Locale::En).unwrap_err();
     assert_eq!(codes(refused), [("intent".into(), "FIELD_NOT_ALLOWED".into())]);
     // With it: a string of at most 2048 characters.
-    let form =
-        with_intent.validate_checkout(&raw(serde_json::json!({"intent": "p.s", "turnstileToken": "t"}))).unwrap();
+    let form = with_intent
+        .validate_checkout(&raw(serde_json::json!({"intent": "p.s", "turnstileToken": "t"})), Locale::En)
+        .unwrap();
     assert_eq!((form.intent(), form.turnstile_token()), (Some("p.s"), Some("t")));
     let refused = with_intent
-        .validate_checkout(&raw(serde_json::json!({"intent": "x".repeat(2049), "turnstileToken": ["t"]})))
+        .validate_checkout(&raw(serde_json::json!({"intent": "x".repeat(2049), "turnstileToken": ["t"]})), Locale::En)
         .unwrap_err();
     assert_eq!(
         codes(refused),
         [("intent".into(), "TOO_LONG".into()), ("turnstileToken".into(), "INVALID_TYPE".into())]
     );
     // A turnstileToken without TURNSTILE_SECRET is accepted; over 2048 characters it is TOO_LONG.
-    assert!(plain.validate_checkout(&raw(serde_json::json!({"turnstileToken": "x".repeat(2048)}))).is_ok());
-    let refused = plain.validate_checkout(&raw(serde_json::json!({"turnstileToken": "x".repeat(2049)}))).unwrap_err();
+    assert!(plain.validate_checkout(&raw(serde_json::json!({"turnstileToken": "x".repeat(2048)})), Locale::En).is_ok());
+    let refused =
+        plain.validate_checkout(&raw(serde_json::json!({"turnstileToken": "x".repeat(2049)})), Locale::En).unwrap_err();
     assert_eq!(codes(refused), [("turnstileToken".into(), "TOO_LONG".into())]);
     // Neither ever reaches PalPluss.
     let upstream = with_intent.upstream_body(&form, "https://shop.example/cb");

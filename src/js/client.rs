@@ -9,7 +9,9 @@ use js_sys::{Array, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::{checkout_object, field_error_object, read_limits, read_request, set};
+use super::{checkout_object, field_error_object, read_limits, read_locale, read_request, set};
+use crate::locale::Locale;
+use crate::notice::{too_many_attempts, Notice};
 use crate::stk::{decimal, join, CheckoutForm, ErrorCode, Field, FieldError, Limits};
 
 /// How long the client waits for the proxy by default: longer than the proxy's own upstream
@@ -37,6 +39,8 @@ export interface StkClientOptions {
   timeoutMs?: number;
   /** The largest amount accepted, in whole shillings (default 250000; match the proxy's AMOUNT_MAX). */
   amountMax?: number;
+  /** The language of every message, the proxy's and the payment's included (default "en"). */
+  locale?: Locale;
 }
 
 /** The checkout form: amount as a number or a digit string, phone in any accepted spelling. */
@@ -138,7 +142,7 @@ pub(crate) struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Reads `{ baseUrl, timeoutMs, amountMax }`; an error names the bad option.
+    /// Reads `{ baseUrl, timeoutMs, amountMax, locale }`; an error names the bad option.
     pub(crate) fn from_options(options: &JsValue) -> Result<ClientConfig, JsValue> {
         if !options.is_object() {
             return Err(option_error("options must be an object with a baseUrl."));
@@ -157,7 +161,13 @@ impl ClientConfig {
         };
         let limits =
             read_limits(options).ok_or_else(|| option_error("amountMax must be a whole number, at least 1."))?;
-        Ok(ClientConfig { base_url, timeout_ms, limits })
+        let locale = read_locale(options).map_err(|()| option_error("locale must be \"en\" or \"sw\"."))?;
+        Ok(ClientConfig { base_url, timeout_ms, limits: limits.in_locale(locale) })
+    }
+
+    /// The language of the messages.
+    pub(crate) fn locale(&self) -> Locale {
+        self.limits.locale()
     }
 }
 
@@ -201,6 +211,12 @@ impl StkClient {
         self.config.limits.amount_max() as f64
     }
 
+    /// The language of the messages: `"en"` or `"sw"`.
+    #[wasm_bindgen(getter, unchecked_return_type = "Locale")]
+    pub fn locale(&self) -> String {
+        self.config.locale().as_str().to_owned()
+    }
+
     /// Validates the checkout and asks the proxy for an STK push. Resolves to the pending
     /// transaction; rejects with an `StkError`. Nothing is sent when the checkout is invalid.
     #[wasm_bindgen(js_name = requestPayment, unchecked_return_type = "Promise<PendingTransaction>")]
@@ -239,16 +255,16 @@ fn validate(form: &JsValue, limits: &Limits) -> Result<CheckoutForm, JsValue> {
         None => Err(vec![FieldError::new(Field::Request, ErrorCode::NotAnObject, limits)]),
         Some(raw) => CheckoutForm::validate(&raw, limits).map_err(|errors| errors.into_vec()),
     };
-    result.map_err(|errors| field_errors(&errors))
+    result.map_err(|errors| field_errors(&errors, limits.locale()))
 }
 
 /// The `StkValidationError` for field errors found in the browser.
-pub(crate) fn field_errors(errors: &[FieldError]) -> JsValue {
+pub(crate) fn field_errors(errors: &[FieldError], l: Locale) -> JsValue {
     let fields = Array::new();
     for e in errors {
         fields.push(&field_error_object(e));
     }
-    validation_error(&fields, None, None)
+    validation_error(&fields, None, None, l)
 }
 
 pub(crate) fn stk_error(name: &str, kind: &str, code: &str, message: &str) -> js_sys::Error {
@@ -259,13 +275,8 @@ pub(crate) fn stk_error(name: &str, kind: &str, code: &str, message: &str) -> js
     error
 }
 
-const VALIDATION_MESSAGE: &str = "Some payment details need correcting.";
-const NETWORK_MESSAGE: &str = "We could not reach the payment service. Check your connection and try again.";
-const TIMEOUT_MESSAGE: &str =
-    "The payment service took too long to answer. Check your phone for an M-Pesa prompt before trying again.";
-
-fn validation_error(fields: &Array, status: Option<u16>, request_id: Option<&JsValue>) -> JsValue {
-    let error = stk_error("StkValidationError", "validation", "VALIDATION_FAILED", VALIDATION_MESSAGE);
+fn validation_error(fields: &Array, status: Option<u16>, request_id: Option<&JsValue>, l: Locale) -> JsValue {
+    let error = stk_error("StkValidationError", "validation", "VALIDATION_FAILED", Notice::ValidationFailed.message(l));
     set(&error, "fields", fields);
     if let Some(status) = status {
         set(&error, "httpStatus", &JsValue::from(status));
@@ -286,9 +297,9 @@ pub(crate) async fn submit(config: &ClientConfig, form: &CheckoutForm) -> Result
     loop {
         match post_once(config, &body, key.as_deref()).await {
             Err(Sent::Network) if key.is_some() && !retried => retried = true,
-            Err(Sent::Network) => return Err(failure(false)),
-            Err(Sent::Timeout) => return Err(failure(true)),
-            Ok(response) => return classify(response).await,
+            Err(Sent::Network) => return Err(failure(false, config.locale())),
+            Err(Sent::Timeout) => return Err(failure(true, config.locale())),
+            Ok(response) => return classify(response, config.locale()).await,
         }
     }
 }
@@ -310,8 +321,11 @@ fn idempotency_key() -> Option<String> {
 async fn post_once(config: &ClientConfig, body: &str, key: Option<&str>) -> Result<gloo_net::http::Response, Sent> {
     let signal = abort_signal_timeout(config.timeout_ms).ok();
     let url = join(&[config.base_url.as_str(), "/payments/stk"]);
-    let mut builder =
-        Request::post(&url).header("Content-Type", "application/json").header("Accept", "application/json");
+    // The proxy's messages (field errors, refusals) come back in this language.
+    let mut builder = Request::post(&url)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .header("Accept-Language", config.locale().as_str());
     if let Some(key) = key {
         builder = builder.header("Idempotency-Key", key);
     }
@@ -324,12 +338,12 @@ async fn post_once(config: &ClientConfig, body: &str, key: Option<&str>) -> Resu
 }
 
 /// Reads the proxy's answer: the pending transaction, or one typed error.
-async fn classify(response: gloo_net::http::Response) -> Result<JsValue, JsValue> {
+async fn classify(response: gloo_net::http::Response, l: Locale) -> Result<JsValue, JsValue> {
     let status = response.status();
     let retry_after_header = response.headers().get("Retry-After");
     let text = match response.text().await {
         Ok(text) => text,
-        Err(e) => return Err(transport_error(&e)),
+        Err(e) => return Err(transport_error(&e, l)),
     };
     let json = JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
     let get = |target: &JsValue, key: &str| Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
@@ -346,15 +360,15 @@ async fn classify(response: gloo_net::http::Response) -> Result<JsValue, JsValue
     if code == crate::palpluss::codes::VALIDATION_FAILED {
         let fields = get(&details, "fields");
         let fields = fields.dyn_into::<Array>().unwrap_or_default();
-        return Err(validation_error(&fields, Some(status), Some(&request_id)));
+        return Err(validation_error(&fields, Some(status), Some(&request_id), l));
     }
     let error = if status == 429 {
         let seconds = retry_after_seconds(retry_after_header.as_deref(), &details);
-        let e = stk_error("StkRateLimitError", "rate_limit", &code, &rate_limit_message(seconds));
+        let e = stk_error("StkRateLimitError", "rate_limit", &code, &too_many_attempts(seconds, l));
         set(&e, "retryAfter", &JsValue::from_f64(seconds as f64));
         e
     } else {
-        stk_error("StkApiError", "api", &code, api_error_message(status, &code))
+        stk_error("StkApiError", "api", &code, api_error_message(status, &code).message(l))
     };
     set(&error, "httpStatus", &JsValue::from(status));
     set(&error, "apiMessage", &JsValue::from_str(&api_message));
@@ -373,16 +387,16 @@ fn is_timeout(error: &gloo_net::Error) -> bool {
 }
 
 /// A failure while reading an answer: a timeout or a network error.
-fn transport_error(error: &gloo_net::Error) -> JsValue {
-    failure(is_timeout(error))
+fn transport_error(error: &gloo_net::Error, l: Locale) -> JsValue {
+    failure(is_timeout(error), l)
 }
 
 /// The error for no answer: `StkTimeoutError` or `StkNetworkError`.
-fn failure(timed_out: bool) -> JsValue {
+fn failure(timed_out: bool, l: Locale) -> JsValue {
     if timed_out {
-        stk_error("StkTimeoutError", "timeout", "TIMEOUT", TIMEOUT_MESSAGE).into()
+        stk_error("StkTimeoutError", "timeout", "TIMEOUT", Notice::ServiceTimeout.message(l)).into()
     } else {
-        stk_error("StkNetworkError", "network", "NETWORK_ERROR", NETWORK_MESSAGE).into()
+        stk_error("StkNetworkError", "network", "NETWORK_ERROR", Notice::NetworkError.message(l)).into()
     }
 }
 
@@ -405,29 +419,17 @@ fn retry_after_seconds(header: Option<&str>, details: &JsValue) -> u64 {
     }
 }
 
-fn rate_limit_message(seconds: u64) -> String {
-    let wait = if seconds < 90 {
-        join(&[&decimal(seconds), " seconds"])
-    } else if seconds < 5400 {
-        join(&[&decimal(seconds.div_ceil(60)), " minutes"])
-    } else {
-        join(&[&decimal(seconds.div_ceil(3600)), " hours"])
-    };
-    join(&["Too many payment attempts. Please wait ", &wait, " and try again."])
-}
-
-fn api_error_message(status: u16, code: &str) -> &'static str {
+/// What to tell the customer for a refusal the proxy or PalPluss gave.
+fn api_error_message(status: u16, code: &str) -> Notice {
     match (status, code) {
-        (_, "INVALID_PHONE") => "M-Pesa did not accept this phone number. Check it and try again.",
-        (504, _) => TIMEOUT_MESSAGE,
-        (500..=599, _) => "The payment service is unavailable right now. Please try again shortly.",
-        (403, "ORIGIN_NOT_ALLOWED") => "This page is not allowed to take payments. Please contact the shop.",
-        (_, "INTENT_EXPIRED") => "This checkout has expired. Reload the page to start again.",
-        (_, "INTENT_REQUIRED" | "INTENT_INVALID" | "INTENT_MISMATCH") => {
-            "The payment details do not match your order. Reload the page and try again."
-        }
-        (_, "TURNSTILE_REQUIRED" | "TURNSTILE_FAILED") => "Please complete the security check and try again.",
-        (_, "IDEMPOTENCY_KEY_IN_USE") => "This payment is already being processed. Check your phone.",
-        _ => "This payment could not be started. Please try again later or contact the shop.",
+        (_, "INVALID_PHONE") => Notice::PhoneRejected,
+        (504, _) => Notice::ServiceTimeout,
+        (500..=599, _) => Notice::ServiceUnavailable,
+        (403, "ORIGIN_NOT_ALLOWED") => Notice::OriginNotAllowed,
+        (_, "INTENT_EXPIRED") => Notice::CheckoutExpired,
+        (_, "INTENT_REQUIRED" | "INTENT_INVALID" | "INTENT_MISMATCH") => Notice::CheckoutMismatch,
+        (_, "TURNSTILE_REQUIRED" | "TURNSTILE_FAILED") => Notice::SecurityCheck,
+        (_, "IDEMPOTENCY_KEY_IN_USE") => Notice::AlreadyProcessing,
+        _ => Notice::NotStarted,
     }
 }

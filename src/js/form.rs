@@ -3,8 +3,8 @@
 //! messages in place (`setCustomValidity`, `aria-invalid`, an `aria-describedby` error text), and
 //! submits through the same code as `StkClient`.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -13,7 +13,7 @@ use web_sys::{CustomEvent, CustomEventInit, Element, Event, HtmlElement, HtmlFor
 
 use super::client::{field_errors, submit, ClientConfig};
 use super::wait::{status_route, wait_for_result};
-use super::{raw_value, read_limits, set};
+use super::{raw_value, read_limits, read_locale, set};
 use crate::phone::{format_phone_as_you_type, PhoneNumber};
 use crate::stk::{decimal, join, CheckoutForm, Field, FieldError, Limits, RawStkRequest, RawValue};
 
@@ -25,6 +25,8 @@ export interface CheckoutFormOptions {
   baseUrl?: string;
   timeoutMs?: number;
   amountMax?: number;
+  /** The language of every message the form shows (default: the client's, else "en"). */
+  locale?: Locale;
   /** Input names, when they differ from amount, phone, accountReference, transactionDesc. */
   fields?: { amount?: string; phone?: string; accountReference?: string; transactionDesc?: string };
   /** Fixed values for fields the form has no input for (e.g. the amount and reference of the order). */
@@ -53,6 +55,9 @@ type Listener = (web_sys::EventTarget, &'static str, Closure<dyn FnMut(Event)>);
 struct Control {
     field: Field,
     input: Option<HtmlInputElement>,
+    /// For the optional hidden inputs: their name, looked up at each read, since Turnstile's
+    /// widget adds its input after the form is attached.
+    late_name: Option<String>,
     fixed: JsValue,
     error: Option<HtmlElement>,
     original_describedby: Option<String>,
@@ -108,8 +113,15 @@ pub fn attach_checkout_form(
         return Err(usage_error("give a client or a baseUrl."));
     };
     if !get(&options, "amountMax").is_undefined() {
-        config.limits =
-            read_limits(&options).ok_or_else(|| usage_error("amountMax must be a whole number, at least 1."))?;
+        config.limits = read_limits(&options)
+            .ok_or_else(|| usage_error("amountMax must be a whole number, at least 1."))?
+            .in_locale(config.locale());
+    }
+    // The form's own `locale` wins over its client's: validation, the proxy's and the payment's
+    // messages all follow it.
+    if !get(&options, "locale").is_undefined() {
+        let locale = read_locale(&options).map_err(|()| usage_error("locale must be \"en\" or \"sw\"."))?;
+        config.limits = config.limits.in_locale(locale);
     }
     let names = get(&options, "fields");
     let values = get(&options, "values");
@@ -156,18 +168,33 @@ pub fn attach_checkout_form(
                 error = Some(element);
             }
         }
-        controls.push(Control { field, input, fixed, error, original_describedby, touched: Cell::new(false) });
+        controls.push(Control {
+            field,
+            input,
+            late_name: None,
+            fixed,
+            error,
+            original_describedby,
+            touched: Cell::new(false),
+        });
     }
     // Optional and never shown: the merchant's signed intent (an input named "intent") and
-    // Turnstile's token (the hidden input its widget adds), sent when the form has them.
+    // Turnstile's token (the hidden input its widget adds, maybe after this), sent when the form
+    // has them at submit time.
     for (field, default_name) in [(Field::Intent, "intent"), (Field::TurnstileToken, "cf-turnstile-response")] {
         let name = get(&names, field.as_str()).as_string().unwrap_or_else(|| default_name.to_owned());
-        let input = form.elements().named_item(&name).and_then(|e| e.dyn_into::<HtmlInputElement>().ok());
         let fixed = get(&values, field.as_str());
-        if input.is_some() || !fixed.is_undefined() {
-            let touched = Cell::new(false);
-            controls.push(Control { field, input, fixed, error: None, original_describedby: None, touched });
-        }
+        let touched = Cell::new(false);
+        let late_name = Some(name);
+        controls.push(Control {
+            field,
+            input: None,
+            late_name,
+            fixed,
+            error: None,
+            original_describedby: None,
+            touched,
+        });
     }
 
     let warning = match controls.iter().find(|c| c.field == Field::Phone).and_then(|c| c.error.as_ref()) {
@@ -244,7 +271,9 @@ impl Helper {
     fn raw(&self) -> RawStkRequest {
         let mut raw = RawStkRequest::default();
         for control in &self.controls {
-            let value = match &control.input {
+            let late = control.late_name.as_deref().and_then(|name| self.form.elements().named_item(name));
+            let late = late.and_then(|e| e.dyn_into::<HtmlInputElement>().ok());
+            let value = match control.input.as_ref().or(late.as_ref()) {
                 Some(input) => RawValue::String(input.value()),
                 None => raw_value(&control.fixed),
             };
@@ -367,7 +396,7 @@ impl Helper {
                 if let Some(input) = first.and_then(|c| c.input.as_ref()) {
                     let _ = input.focus();
                 }
-                self.dispatch("stk:error", "error", &field_errors(&errors));
+                self.dispatch("stk:error", "error", &field_errors(&errors, self.config.locale()));
                 return;
             }
         };

@@ -16,14 +16,17 @@ pub use client::StkClient;
 #[cfg(feature = "checkout")]
 pub use form::attach_checkout_form;
 
-use std::cell::RefCell;
+#[allow(unused_imports)]
+use crate::prelude::*;
+use core::cell::RefCell;
 
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
+use crate::locale::Locale;
 use crate::phone::{format_phone_as_you_type as format_as_you_type, PhoneNumber};
 use crate::stk::{
-    CheckoutForm, ErrorCode, Field, FieldError, Limits, RawStkRequest, RawValue, StkPushRequest, ValidationErrors,
+    CheckoutForm, ErrorCode, Field, FieldError, Limits, RawStkRequest, RawValue, StkPushRequest,
     ACCOUNT_REFERENCE_MAX_CHARS, AMOUNT_MAX_LIMIT, AMOUNT_MIN, CALLBACK_URL_MAX_CHARS, DEFAULT_AMOUNT_MAX,
     TRANSACTION_DESC_MAX_CHARS,
 };
@@ -62,7 +65,8 @@ export type Network = "safaricom" | "airtel" | "telkom" | "equitel" | "other";
 /** The field an error is about, as PalPluss spells it; "request" for the whole request. */
 export type FieldName =
   | "request" | "amount" | "phone" | "accountReference" | "transactionDesc"
-  | "callbackUrl" | "channelId" | "credential_id" | "intent" | "turnstileToken" | "options.amountMax";
+  | "callbackUrl" | "channelId" | "credential_id" | "intent" | "turnstileToken" | "options.amountMax"
+  | "options.locale";
 
 /** One problem with one field. The message is fit to show a customer. */
 export interface FieldError {
@@ -126,10 +130,21 @@ export type ValidationResult<T> =
   | { ok: true; errors: []; value: T }
   | { ok: false; errors: FieldError[]; value?: undefined };
 
+/** The language of the messages: English (the default) or Kiswahili. */
+export type Locale = "en" | "sw";
+
+/** Options of the phone functions. */
+export interface PhoneOptions {
+  /** The language of the messages and warnings (default "en"). */
+  locale?: Locale;
+}
+
 /** Options of the validators. */
 export interface ValidationOptions {
   /** The largest amount accepted, in whole shillings (default 250000). */
   amountMax?: number;
+  /** The language of the messages (default "en"). */
+  locale?: Locale;
 }
 
 /** The fixed limits of the rules. */
@@ -148,31 +163,42 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "ValidationOptions")]
     pub type ValidationOptions;
 
+    /// The phone functions' options object, typed for TypeScript.
+    #[wasm_bindgen(typescript_type = "PhoneOptions")]
+    pub type PhoneOptions;
+
     /// `Array.isArray`, declared with `catch` because it throws on a revoked proxy.
     #[wasm_bindgen(js_namespace = Array, js_name = isArray, catch)]
     fn is_array(value: &JsValue) -> Result<bool, JsValue>;
 }
 
-thread_local! {
-    /// JS strings for the static texts sent on every call (property names, codes, messages).
-    /// Decoding UTF-8 into a new JS string for each of them was the largest cost of building an
-    /// answer object (bench/run.mjs): each text is decoded once per module instance, then reused.
-    static STATIC_STRINGS: RefCell<Vec<(usize, JsValue)>> = const { RefCell::new(Vec::new()) };
-}
+/// JS strings for the static texts sent on every call (property names, codes, messages).
+/// Decoding UTF-8 into a new JS string for each of them was the largest cost of building an
+/// answer object (bench/run.mjs): each text is decoded once per module instance, then reused.
+static STATIC_STRINGS: OneThread<RefCell<Vec<(usize, JsValue)>>> = OneThread(RefCell::new(Vec::new()));
+
+/// A static for a module that runs on one thread. A plain static rather than `thread_local!`,
+/// which needs std (the validators build has none).
+pub(crate) struct OneThread<T>(T);
+
+#[cfg(target_feature = "atomics")]
+compile_error!("the JS bindings keep JS values in statics: build without the atomics target feature");
+
+// SAFETY: wasm32 without the atomics target feature (checked above) has a single thread, so the
+// value is never shared between threads.
+unsafe impl<T> Sync for OneThread<T> {}
 
 /// The JS string for a static text, decoded only the first time.
 pub(crate) fn static_js(text: &'static str) -> JsValue {
     // Static texts are told apart by address: two texts at one address are the same text.
     let key = text.as_ptr() as usize;
-    STATIC_STRINGS.with(|cache| {
-        let Ok(mut cache) = cache.try_borrow_mut() else { return JsValue::from_str(text) };
-        if let Some((_, value)) = cache.iter().find(|(k, _)| *k == key) {
-            return value.clone();
-        }
-        let value = JsValue::from_str(text);
-        cache.push((key, value.clone()));
-        value
-    })
+    let Ok(mut cache) = STATIC_STRINGS.0.try_borrow_mut() else { return JsValue::from_str(text) };
+    if let Some((_, value)) = cache.iter().find(|(k, _)| *k == key) {
+        return value.clone();
+    }
+    let value = JsValue::from_str(text);
+    cache.push((key, value.clone()));
+    value
 }
 
 /// Sets a property on an object this module created (a plain object: it cannot fail).
@@ -192,25 +218,44 @@ fn phone_error(code: &'static str, message: &'static str) -> JsValue {
     error.into()
 }
 
-const PHONE_NOT_TEXT: &str = "Enter the phone number as text, e.g. \"0712 345 678\".";
+/// The message for a phone that is not a string.
+fn phone_not_text(l: Locale) -> &'static str {
+    l.pick(
+        "Enter the phone number as text, e.g. \"0712 345 678\".",
+        "Weka namba ya simu kama maandishi, mfano \"0712 345 678\".",
+    )
+}
+
+/// The language the options ask for; English when absent, or when `options.locale` is not one
+/// of ours (the phone functions have no way to report a bad option: they answer in English).
+fn phone_locale(options: &Option<PhoneOptions>) -> Locale {
+    options.as_ref().and_then(|o| read_locale(o).ok()).unwrap_or_default()
+}
 
 /// Normalises a Kenyan mobile number to `254XXXXXXXXX`, or throws a `PhoneError` whose `code`
-/// says why it is not one.
+/// says why it is not one (its message in `options.locale`).
 #[wasm_bindgen(js_name = normalizePhone, unchecked_return_type = "string")]
-pub fn normalize_phone(#[wasm_bindgen(unchecked_param_type = "string")] input: JsValue) -> Result<JsValue, JsValue> {
+pub fn normalize_phone(
+    #[wasm_bindgen(unchecked_param_type = "string")] input: JsValue,
+    options: Option<PhoneOptions>,
+) -> Result<JsValue, JsValue> {
     let Some(text) = input.as_string() else {
-        return Err(phone_error("INVALID_TYPE", PHONE_NOT_TEXT));
+        return Err(phone_error("INVALID_TYPE", phone_not_text(phone_locale(&options))));
     };
     match PhoneNumber::parse(&text) {
         Ok(phone) => Ok(JsValue::from_str(phone.as_str())),
-        Err(e) => Err(phone_error(e.code(), e.message())),
+        Err(e) => Err(phone_error(e.code(), e.message_in(phone_locale(&options)))),
     }
 }
 
 /// Checks a phone number without throwing: the normalised number, its formats and network hint,
 /// or the error code and message.
 #[wasm_bindgen(js_name = checkPhone, unchecked_return_type = "PhoneCheck")]
-pub fn check_phone(#[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue) -> JsValue {
+pub fn check_phone(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue,
+    options: Option<PhoneOptions>,
+) -> JsValue {
+    let l = phone_locale(&options);
     let out = Object::new();
     let result = input.as_string().map(|text| PhoneNumber::parse(&text));
     match result {
@@ -222,18 +267,18 @@ pub fn check_phone(#[wasm_bindgen(unchecked_param_type = "unknown")] input: JsVa
             set(&out, "international", &JsValue::from_str(&phone.international()));
             set_static(&out, "network", network.as_str());
             set_static(&out, "networkName", network.name());
-            match network.mpesa_warning() {
+            match network.mpesa_warning_in(l) {
                 Some(warning) => set_static(&out, "mpesaWarning", warning),
                 None => set(&out, "mpesaWarning", &JsValue::NULL),
             }
             set(&out, "rangeKnown", &JsValue::from_bool(phone.range_known()));
-            match phone.range_warning() {
+            match phone.range_warning_in(l) {
                 Some(warning) => set_static(&out, "rangeWarning", warning),
                 None => set(&out, "rangeWarning", &JsValue::NULL),
             }
         }
-        Some(Err(e)) => failed(&out, e.code(), e.message()),
-        None => failed(&out, "INVALID_TYPE", PHONE_NOT_TEXT),
+        Some(Err(e)) => failed(&out, e.code(), e.message_in(l)),
+        None => failed(&out, "INVALID_TYPE", phone_not_text(l)),
     }
     out.into()
 }
@@ -260,9 +305,7 @@ pub fn validate_stk_request(
     #[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue,
     options: Option<ValidationOptions>,
 ) -> JsValue {
-    validate(&input, &options.map_or(JsValue::UNDEFINED, JsValue::from), |raw, limits| {
-        StkPushRequest::validate(raw, limits).map(|v| stk_request_object(&v))
-    })
+    validate(&input, &options.map_or(JsValue::UNDEFINED, JsValue::from), Shape::Full)
 }
 
 /// Validates the checkout form a browser sends to the proxy (no callbackUrl, channelId or
@@ -272,9 +315,7 @@ pub fn validate_checkout(
     #[wasm_bindgen(unchecked_param_type = "unknown")] input: JsValue,
     options: Option<ValidationOptions>,
 ) -> JsValue {
-    validate(&input, &options.map_or(JsValue::UNDEFINED, JsValue::from), |raw, limits| {
-        CheckoutForm::validate(raw, limits).map(|v| checkout_object(&v))
-    })
+    validate(&input, &options.map_or(JsValue::UNDEFINED, JsValue::from), Shape::Checkout)
 }
 
 /// The fixed limits of the rules.
@@ -289,19 +330,31 @@ pub fn limits() -> JsValue {
     out.into()
 }
 
-fn validate(
-    input: &JsValue,
-    options: &JsValue,
-    rules: impl FnOnce(&RawStkRequest, &Limits) -> Result<Object, ValidationErrors>,
-) -> JsValue {
+/// Which request the validators check.
+#[derive(Clone, Copy)]
+enum Shape {
+    Checkout,
+    Full,
+}
+
+/// One function for both validators, not one generic copy each: the entries are smaller by it.
+fn validate(input: &JsValue, options: &JsValue, shape: Shape) -> JsValue {
     let out = Object::new();
     let errors = Array::new();
+    let locale = match read_locale(options) {
+        Ok(locale) => locale,
+        Err(()) => {
+            errors.push(&error_object("options.locale", "INVALID_OPTION", "locale must be \"en\" or \"sw\"."));
+            return finish(out, errors, None);
+        }
+    };
     let limits = match read_limits(options) {
-        Some(limits) => limits,
+        Some(limits) => limits.in_locale(locale),
         None => {
             errors.push(&error_object(
                 "options.amountMax",
                 "INVALID_OPTION",
+                // The options are the developer's: their errors stay in English.
                 "amountMax must be a whole number of shillings from 1 to 9007199254740991.",
             ));
             return finish(out, errors, None);
@@ -312,7 +365,11 @@ fn validate(
         errors.push(&field_error_object(&e));
         return finish(out, errors, None);
     };
-    match rules(&raw, &limits) {
+    let checked = match shape {
+        Shape::Checkout => CheckoutForm::validate(&raw, &limits).map(|v| checkout_object(&v)),
+        Shape::Full => StkPushRequest::validate(&raw, &limits).map(|v| stk_request_object(&v)),
+    };
+    match checked {
         Ok(value) => finish(out, errors, Some(value)),
         Err(field_errors) => {
             for e in field_errors.as_slice() {
@@ -346,10 +403,23 @@ pub(crate) fn read_limits(options: &JsValue) -> Option<Limits> {
         return Some(Limits::default());
     }
     let n = amount_max.as_f64()?;
-    if !n.is_finite() || n.fract() != 0.0 || n < 1.0 || n > AMOUNT_MAX_LIMIT as f64 {
+    if !n.is_finite() || n % 1.0 != 0.0 || n < 1.0 || n > AMOUNT_MAX_LIMIT as f64 {
         return None;
     }
     Limits::with_amount_max(n as u64)
+}
+
+/// `options.locale`: absent (or no options) is English; `"en"`, `"sw"` or a tag of either
+/// (`"sw-KE"`, as `navigator.language` gives it) picks one; anything else is an error.
+pub(crate) fn read_locale(options: &JsValue) -> Result<Locale, ()> {
+    if !options.is_object() {
+        return Ok(Locale::En);
+    }
+    let value = Reflect::get(options, &static_js("locale")).map_err(|_| ())?;
+    if value.is_undefined() {
+        return Ok(Locale::En);
+    }
+    value.as_string().and_then(|tag| Locale::from_tag(&tag)).ok_or(())
 }
 
 /// Reads the seven known fields of a plain object; `None` when the input is not one.

@@ -11,17 +11,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::client::{stk_error, ClientConfig};
+use crate::notice::Notice;
 use crate::stk::join;
 
 /// How long to wait for a final status (the proxy stops polling PalPluss after 5 minutes too).
 const WAIT_MS: f64 = 300_000.0;
 /// How often to ask when the stream is not available.
 const POLL_MS: i32 = 3_000;
-
-const TIMEOUT_MESSAGE: &str =
-    "We could not confirm the payment yet. If you entered your PIN, check your M-Pesa messages before paying again.";
-const ABORT_MESSAGE: &str = "Stopped waiting for the payment.";
-const NOT_FOUND_MESSAGE: &str = "We could not find this payment. Please contact the shop.";
 
 fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
@@ -66,9 +62,13 @@ pub(crate) async fn wait_for_result(
         }
     };
     let base = join(&[config.base_url.as_str(), &path]);
+    // The payment's message in the client's language (`lang`: an EventSource cannot send headers).
+    let l = config.locale();
+    let lang = l.as_str();
 
     // The stream first: every change at once.
-    let events = join(&[base.as_str(), "/events?token=", &token]);
+    let events = join(&[base.as_str(), "/events?token=", &token, "&lang=", lang]);
+    let base = join(&[base.as_str(), "?lang=", lang]);
     if let Some(payment) = follow_stream(&events, &signal, deadline, &mut tell).await {
         return Ok(payment);
     }
@@ -76,10 +76,10 @@ pub(crate) async fn wait_for_result(
     let authorization = join(&["Bearer ", &token]);
     loop {
         if aborted() {
-            return Err(stk_error("StkAbortError", "abort", "ABORTED", ABORT_MESSAGE).into());
+            return Err(stk_error("StkAbortError", "abort", "ABORTED", Notice::WaitAborted.message(l)).into());
         }
         if js_sys::Date::now() >= deadline {
-            return Err(stk_error("StkTimeoutError", "timeout", "TIMEOUT", TIMEOUT_MESSAGE).into());
+            return Err(stk_error("StkTimeoutError", "timeout", "TIMEOUT", Notice::WaitTimeout.message(l)).into());
         }
         let answer = Request::get(&base).header("Authorization", &authorization).header("Accept", "application/json");
         if let Ok(response) = answer.send().await {
@@ -87,7 +87,7 @@ pub(crate) async fn wait_for_result(
             let json = response.text().await.ok().and_then(|t| JSON::parse(&t).ok()).unwrap_or(JsValue::UNDEFINED);
             if status == 404 {
                 // The proxy no longer knows it (retention), or never did: asking again will not help.
-                let e = stk_error("StkApiError", "api", "PAYMENT_NOT_FOUND", NOT_FOUND_MESSAGE);
+                let e = stk_error("StkApiError", "api", "PAYMENT_NOT_FOUND", Notice::PaymentNotFound.message(l));
                 let _ = Reflect::set(&e, &"httpStatus".into(), &JsValue::from(404));
                 return Err(e.into());
             }

@@ -29,7 +29,7 @@ impl DurableObject for Budget {
     async fn fetch(&self, req: Request) -> ::worker::Result<Response> {
         if self.budget.borrow().is_none() {
             let text: Option<String> = self.state.storage().get(KEY).await.ok().flatten();
-            let stored = text.and_then(|t| serde_json::from_slice::<UpstreamBudget>(t.as_bytes()).ok());
+            let stored = text.and_then(|t| UpstreamBudget::from_text(&t));
             self.budget.borrow_mut().get_or_insert(stored.unwrap_or_default());
         }
         let limit =
@@ -53,7 +53,7 @@ impl DurableObject for Budget {
             _ => return Response::error("no such operation", 404),
         };
         // The in-memory budget is the truth; storage keeps it across evictions.
-        let snapshot = self.budget.borrow().as_ref().and_then(|b| serde_json::to_string(b).ok());
+        let snapshot = self.budget.borrow().as_ref().map(UpstreamBudget::to_text);
         if let Some(text) = snapshot {
             let _ = self.state.storage().put_raw(KEY, wasm_bindgen::JsValue::from_str(&text)).await;
         }

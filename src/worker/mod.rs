@@ -23,6 +23,8 @@ use crate::guard::{
     IntentError, KeptAnswer, PhoneRefusal, TurnstileVerdict,
 };
 use crate::lifecycle::{status_token, Payment as Record, WebhookHint};
+use crate::locale::Locale;
+use crate::notice::Notice;
 use crate::palpluss::Envelope;
 use crate::proxy::{self, codes, mask_phone, Config, ConfigError, Turnstile, MAX_BODY_BYTES};
 use crate::stk::{CheckoutForm, ErrorCode, Field, FieldError, RawStkRequest};
@@ -252,7 +254,8 @@ fn payment_not_found() -> Reply {
     Reply::error(404, codes::PAYMENT_NOT_FOUND, "No payment with this id and token.")
 }
 
-/// `GET /payments/{id}` and its event stream: the token from `Authorization: Bearer` or `?token=`.
+/// `GET /payments/{id}` and its event stream: the token from `Authorization: Bearer` or `?token=`,
+/// the message's language from `?lang=` (an EventSource cannot set headers) or `Accept-Language`.
 async fn status(req: &Request, env: &Env, id: &str, stream: bool) -> Reply {
     let bearer = req
         .headers()
@@ -260,19 +263,19 @@ async fn status(req: &Request, env: &Env, id: &str, stream: bool) -> Reply {
         .ok()
         .flatten()
         .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_owned()));
-    let query = proxy::query_param(&req.inner().url(), "token");
+    let url = req.inner().url();
+    let query = proxy::query_param(&url, "token");
+    let locale =
+        proxy::query_param(&url, "lang").and_then(|tag| Locale::from_tag(&tag)).unwrap_or_else(|| customer_locale(req));
     let Some(token) = bearer.or(query).filter(|t| !t.is_empty() && t.len() <= 256) else { return payment_not_found() };
     if !proxy::is_payment_id(id) {
         return payment_not_found();
     }
     // The token is the whole body (plain text: no JSON wire between the Worker and its objects).
     let body = token;
-    let Ok(mut response) = payment::call(env, id, if stream { "/events" } else { "/status" }, body).await else {
-        return Reply::error(
-            503,
-            codes::UPSTREAM_UNAVAILABLE,
-            "The payment status is not available right now. Please try again.",
-        );
+    let route = [if stream { "/events/" } else { "/status/" }, locale.as_str()].concat();
+    let Ok(mut response) = payment::call(env, id, &route, body).await else {
+        return Reply::error(503, codes::UPSTREAM_UNAVAILABLE, Notice::StatusUnavailable.message(locale));
     };
     match (response.status_code(), stream) {
         (200, true) => Reply::Stream(response),
@@ -296,17 +299,11 @@ async fn webhook(mut req: Request, env: &Env, ctx: &Context) -> Reply {
         Err(e) => return Reply::error(400, e.code(), e.message()),
     };
     if proxy::is_payment_id(&hint.transaction_id) {
-        let wire = payment::HintWire {
-            transaction_id: hint.transaction_id.clone(),
-            status: hint.status,
-            mpesa_receipt: hint.mpesa_receipt,
-        };
+        let body = hint.to_text();
         let env = env.clone();
         let id = hint.transaction_id;
         ctx.wait_until(async move {
-            if let Ok(body) = serde_json::to_string(&wire) {
-                let _ = payment::call(&env, &id, "/hint", body).await;
-            }
+            let _ = payment::call(&env, &id, "/hint", body).await;
         });
     }
     Reply::Data { status: 200, data: json!({ "received": true }) }
@@ -356,6 +353,7 @@ async fn stk_push(mut req: Request, env: &Env, config: &Config, request_id: &str
         return Reply::error(415, codes::UNSUPPORTED_MEDIA_TYPE, "Send the payment details as application/json.");
     }
     let client_ip = header("CF-Connecting-IP").filter(|ip| ip.len() <= 64);
+    let l = customer_locale(&req);
     let key = header("Idempotency-Key");
     let declared = header("Content-Length").and_then(|l| l.trim().parse::<u64>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
@@ -380,7 +378,7 @@ async fn stk_push(mut req: Request, env: &Env, config: &Config, request_id: &str
     };
 
     // The guard, in DESIGN.md's order. 1: per client IP.
-    if let Some(reply) = ip_limited(env, client_ip.as_deref()).await {
+    if let Some(reply) = ip_limited(env, client_ip.as_deref(), l).await {
         return reply;
     }
     // 2: the Idempotency-Key, compared on the validated request.
@@ -392,11 +390,11 @@ async fn stk_push(mut req: Request, env: &Env, config: &Config, request_id: &str
         );
     }
     let form = match raw {
-        Some(raw) => config.validate_checkout(&raw),
-        None => Err(vec![FieldError::new(Field::Request, ErrorCode::NotAnObject, config.limits())]),
+        Some(raw) => config.validate_checkout(&raw, l),
+        None => Err(vec![FieldError::new(Field::Request, ErrorCode::NotAnObject, &config.limits().in_locale(l))]),
     };
     let Some(key) = key else {
-        return guarded_push(env, config, form, &request_url, client_ip.as_deref(), facts).await.0;
+        return guarded_push(env, config, form, &request_url, client_ip.as_deref(), l, facts).await.0;
     };
     match guard::begin(env, &key, form.as_ref().ok().map(request_fingerprint)).await.map(|v| (v.kind, v.answer)) {
         Ok((VerdictKind::Run, _)) => {}
@@ -415,11 +413,11 @@ async fn stk_push(mut req: Request, env: &Env, config: &Config, request_id: &str
                 "A payment with this Idempotency-Key is still being processed. Try again in a moment.",
             )
         }
-        Err(_) => return guard_unavailable(),
+        Err(_) => return guard_unavailable(l),
     }
     // The key is taken only by a valid request.
     let taken = form.is_ok();
-    let (reply, sent) = guarded_push(env, config, form, &request_url, client_ip.as_deref(), facts).await;
+    let (reply, sent) = guarded_push(env, config, form, &request_url, client_ip.as_deref(), l, facts).await;
     if taken {
         match (sent, kept_answer(&reply, request_id, config.secrets())) {
             (true, Some(answer)) => guard::finish(env, &key, &answer).await,
@@ -437,12 +435,13 @@ async fn guarded_push(
     form: Result<CheckoutForm, Vec<FieldError>>,
     request_url: &str,
     client_ip: Option<&str>,
+    l: Locale,
     facts: &mut LogFacts,
 ) -> (Reply, bool) {
     // 3: the fields.
     let form = match form {
         Ok(form) => form,
-        Err(errors) => return (validation_failed(errors), false),
+        Err(errors) => return (validation_failed(errors, l), false),
     };
     facts.phone = Some(form.phone().as_str().to_owned());
     facts.amount = Some(form.amount());
@@ -452,7 +451,7 @@ async fn guarded_push(
         return (reply, false);
     };
     // 4: the merchant's signed intent.
-    if let Some(reply) = intent_refusal(config, &form) {
+    if let Some(reply) = intent_refusal(config, &form, l) {
         return (reply, false);
     }
     // 5: Turnstile.
@@ -461,7 +460,7 @@ async fn guarded_push(
             Some(token) => Some(turnstile_check(turnstile, token, client_ip).await),
             None => None,
         };
-        if let Some(reply) = turnstile_refusal(verdict) {
+        if let Some(reply) = turnstile_refusal(verdict, l) {
             return (reply, false);
         }
     }
@@ -469,18 +468,17 @@ async fn guarded_push(
     let phone = form.phone().as_str();
     let slot = match guard::reserve(env, phone, config.phone_cooldown_s(), config.phone_max_per_hour()).await {
         Ok(Verdict { kind: VerdictKind::Reserved, n, .. }) => n,
-        other => return (phone_refused(other.ok()), false),
+        other => return (phone_refused(other.ok(), l), false),
     };
     // 7: the upstream budget. Pushes come first in it, but it is never exceeded.
     if let Err(wait_ms) = budget::take(env, true).await {
         guard::unreserve(env, phone, slot).await;
         let seconds = wait_ms.div_ceil(1000).max(1);
-        let message = "Payments are busy right now. Please try again in a moment.";
-        return (refusal_with_wait(429, codes::BUSY, message, seconds), false);
+        return (refusal_with_wait(429, codes::BUSY, Notice::Busy.message(l), seconds), false);
     }
 
     let started = Date::now().as_millis();
-    let reply = forward(env, config, &config.upstream_body(&form, &callback_url), facts).await;
+    let reply = forward(env, config, &config.upstream_body(&form, &callback_url), l, facts).await;
     facts.upstream_ms = Some(Date::now().as_millis().saturating_sub(started));
     let reply = match reply {
         Reply::Upstream { status, body, retry_after } if (200..300).contains(&status) => {
@@ -499,44 +497,39 @@ async fn guarded_push(
 }
 
 /// Step 4 of the guard: `None` when no intent is required or the form matches its intent.
-fn intent_refusal(config: &Config, form: &CheckoutForm) -> Option<Reply> {
+fn intent_refusal(config: &Config, form: &CheckoutForm, l: Locale) -> Option<Reply> {
     let secret = config.intent_secret()?;
     let checked = match form.intent() {
         None => Err(IntentError::Required),
         Some(token) => verify_intent(token, secret, now_ms() / 1000).and_then(|intent| intent_matches(&intent, form)),
     };
     let e = checked.err()?;
+    let message = e.message_in(l);
     let details = match &e {
         IntentError::Mismatch(fields) => {
             let fields: Vec<Value> =
-                fields.iter().map(|f| json!({ "field": f, "code": e.code(), "message": e.message() })).collect();
+                fields.iter().map(|f| json!({ "field": f, "code": e.code(), "message": message })).collect();
             Some(json!({ "fields": fields }))
         }
         _ => None,
     };
-    Some(Reply::Error { status: 400, code: e.code().to_owned(), message: e.message().to_owned(), details, allow: None })
+    Some(Reply::Error { status: 400, code: e.code().to_owned(), message: message.to_owned(), details, allow: None })
 }
 
 /// Step 5 of the guard, from siteverify's verdict (`None`: no token was sent).
-fn turnstile_refusal(verdict: Option<TurnstileVerdict>) -> Option<Reply> {
-    let (status, code, message) = match verdict {
+fn turnstile_refusal(verdict: Option<TurnstileVerdict>, l: Locale) -> Option<Reply> {
+    let (status, code, notice) = match verdict {
         Some(TurnstileVerdict::Pass) => return None,
-        None => (400, codes::TURNSTILE_REQUIRED, "Please complete the security check."),
-        Some(TurnstileVerdict::Fail) => {
-            (403, codes::TURNSTILE_FAILED, "The security check failed. Please complete it again.")
-        }
-        Some(TurnstileVerdict::Unavailable) => (
-            503,
-            codes::TURNSTILE_UNAVAILABLE,
-            "The security check is not available right now. Please try again shortly.",
-        ),
+        None => (400, codes::TURNSTILE_REQUIRED, Notice::TurnstileRequired),
+        Some(TurnstileVerdict::Fail) => (403, codes::TURNSTILE_FAILED, Notice::TurnstileFailed),
+        Some(TurnstileVerdict::Unavailable) => (503, codes::TURNSTILE_UNAVAILABLE, Notice::TurnstileUnavailable),
     };
-    Some(Reply::error(status, code, message))
+    Some(Reply::error(status, code, notice.message(l)))
 }
 
 /// The per-IP limit (the Rate Limiting binding `IP_RATE_LIMITER`); `None` to go ahead. Without
 /// the binding (a deployment that removed it) there is no per-IP limit.
-async fn ip_limited(env: &Env, client_ip: Option<&str>) -> Option<Reply> {
+async fn ip_limited(env: &Env, client_ip: Option<&str>, l: Locale) -> Option<Reply> {
     // Called through js-sys: the binding's typed wrapper converts with serde-wasm-bindgen, which
     // would add kilobytes to the upload for one boolean.
     let limiter = env.rate_limiter(IP_RATE_LIMITER).ok()?;
@@ -549,7 +542,7 @@ async fn ip_limited(env: &Env, client_ip: Option<&str>) -> Option<Reply> {
     if js_sys::Reflect::get(&outcome, &"success".into()).ok()?.as_bool() != Some(false) {
         return None;
     }
-    let message = "Too many payment attempts from this network. Please wait a minute and try again.";
+    let message = Notice::TooManyFromNetwork.message(l);
     Some(refusal_with_wait(429, codes::RATE_LIMITED, message, ip_retry_after(now_ms(), IP_RATE_PERIOD_S)))
 }
 
@@ -570,13 +563,13 @@ async fn turnstile_check(turnstile: &Turnstile, token: &str, client_ip: Option<&
 }
 
 /// Step 6's refusal, from the phone object's verdict (`None`: it could not be asked).
-fn phone_refused(verdict: Option<Verdict>) -> Reply {
+fn phone_refused(verdict: Option<Verdict>, l: Locale) -> Reply {
     let refusal = match verdict {
         Some(Verdict { kind: VerdictKind::Busy, n, .. }) => PhoneRefusal::Busy { retry_after_s: n },
         Some(Verdict { kind: VerdictKind::Limit, n, .. }) => PhoneRefusal::Limit { retry_after_s: n },
-        _ => return guard_unavailable(),
+        _ => return guard_unavailable(l),
     };
-    refusal_with_wait(429, refusal.code(), refusal.message(), refusal.retry_after_s())
+    refusal_with_wait(429, refusal.code(), refusal.message(l), refusal.retry_after_s())
 }
 
 /// A refusal that says when to come back (`Retry-After` and `details.retryAfterSeconds`).
@@ -590,8 +583,13 @@ fn refusal_with_wait(status: u16, code: &str, message: &str, seconds: u64) -> Re
     }
 }
 
-fn guard_unavailable() -> Reply {
-    Reply::error(503, codes::UPSTREAM_UNAVAILABLE, "Payments are not available right now. Please try again shortly.")
+fn guard_unavailable(l: Locale) -> Reply {
+    Reply::error(503, codes::UPSTREAM_UNAVAILABLE, Notice::Unavailable.message(l))
+}
+
+/// The customer's language from `Accept-Language` (English unless it prefers Kiswahili).
+fn customer_locale(req: &Request) -> Locale {
+    req.headers().get("Accept-Language").ok().flatten().map_or(Locale::En, |h| Locale::from_accept_language(&h))
 }
 
 /// The status, body and `Retry-After` of an answer (an error, PalPluss's answer or a replay) as
@@ -649,11 +647,11 @@ fn too_large() -> Reply {
     Reply::error(413, codes::BODY_TOO_LARGE, "The request body is larger than 16 KiB.")
 }
 
-fn validation_failed(errors: Vec<FieldError>) -> Reply {
+fn validation_failed(errors: Vec<FieldError>, l: Locale) -> Reply {
     Reply::Error {
         status: 400,
         code: codes::VALIDATION_FAILED.to_owned(),
-        message: "Some payment details need correcting.".to_owned(),
+        message: Notice::ValidationFailed.message(l).to_owned(),
         details: Some(json!({ "fields": errors })),
         allow: None,
     }
@@ -661,7 +659,7 @@ fn validation_failed(errors: Vec<FieldError>) -> Reply {
 
 /// Sends the STK push once (never retried: a retry could charge the customer twice) and passes
 /// PalPluss's answer back, within the configured timeout.
-async fn forward(env: &Env, config: &Config, body: &str, facts: &mut LogFacts) -> Reply {
+async fn forward(env: &Env, config: &Config, body: &str, l: Locale, facts: &mut LogFacts) -> Reply {
     let headers = upstream::palpluss_headers(&config.authorization(), true);
     let answer =
         upstream::call(Method::Post, &config.stk_url(), headers, Some(body.to_owned()), config.upstream_timeout_ms())
@@ -671,17 +669,9 @@ async fn forward(env: &Env, config: &Config, body: &str, facts: &mut LogFacts) -
         Err(Failure::BadUrl) => {
             return Reply::error(500, "CONFIG_INVALID_PALPLUSS_BASE_URL", "The proxy is misconfigured.")
         }
-        Err(Failure::Timeout) => return Reply::error(
-            504,
-            codes::UPSTREAM_TIMEOUT,
-            "PalPluss did not answer in time. The payment may still go through: check your phone before trying again.",
-        ),
+        Err(Failure::Timeout) => return Reply::error(504, codes::UPSTREAM_TIMEOUT, Notice::UpstreamTimeout.message(l)),
         Err(Failure::Unreachable) => {
-            return Reply::error(
-                502,
-                codes::UPSTREAM_UNAVAILABLE,
-                "PalPluss could not be reached. Please try again shortly.",
-            )
+            return Reply::error(502, codes::UPSTREAM_UNAVAILABLE, Notice::UpstreamUnreachable.message(l))
         }
     };
     facts.upstream_status = Some(answer.status);
@@ -717,7 +707,7 @@ fn respond(
         headers.set("Access-Control-Allow-Origin", origin)?;
         headers.set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Idempotent-Replayed")?;
     }
-    headers.set("Vary", "Origin")?;
+    headers.set("Vary", "Origin, Accept-Language")?;
     let status = reply.status();
     let body = match reply {
         Reply::Preflight { methods } => {

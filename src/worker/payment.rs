@@ -19,7 +19,8 @@ use crate::lifecycle::{
     expired, next_wake, observation_from, poll_at, retry_delay, sign_event, MerchantEvent, Payment as Record,
     WebhookDecision, WebhookHint, DAY_MS, SIGNATURE_HEADER,
 };
-use crate::palpluss::{Envelope, TransactionStatus};
+use crate::locale::Locale;
+use crate::palpluss::Envelope;
 
 use super::{budget, config, now_ms, upstream};
 
@@ -73,15 +74,6 @@ pub struct Payment {
     shared: Rc<Shared>,
 }
 
-/// A webhook hint as the Worker hands it over.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct HintWire {
-    pub transaction_id: String,
-    pub status: TransactionStatus,
-    pub mpesa_receipt: Option<String>,
-}
-
 impl DurableObject for Payment {
     fn new(state: State, env: Env) -> Self {
         Payment { state, env, shared: Rc::new(Shared::default()) }
@@ -90,7 +82,13 @@ impl DurableObject for Payment {
     async fn fetch(&self, mut req: Request) -> ::worker::Result<Response> {
         self.load().await;
         let body = req.bytes().await.unwrap_or_default();
-        match req.path().as_str() {
+        // `/status/sw`: the route, then the customer's language.
+        let path = req.path();
+        let (route, locale) = match path.rsplit_once('/') {
+            Some((route, tag)) if !route.is_empty() => (route, Locale::from_tag(tag).unwrap_or_default()),
+            _ => (path.as_str(), Locale::En),
+        };
+        match route {
             "/init" => {
                 let Ok(record) = serde_json::from_slice::<Record>(&body) else {
                     return Response::error("bad record", 400);
@@ -103,27 +101,22 @@ impl DurableObject for Payment {
                 }
                 Response::ok("stored")
             }
-            "/status" => match self.view_for(&body) {
+            "/status" => match self.view_for(&body, locale) {
                 Some(view) => Response::from_json(&view),
                 None => Response::error("not found", 404),
             },
             "/events" => {
-                if self.view_for(&body).is_none() {
+                if self.view_for(&body, locale).is_none() {
                     return Response::error("not found", 404);
                 }
                 let headers = Headers::new();
                 headers.set("Content-Type", "text/event-stream; charset=utf-8")?;
                 headers.set("Cache-Control", "no-store")?;
-                Ok(Response::from_stream(status_stream(self.shared.clone(), now_ms()))?.with_headers(headers))
+                Ok(Response::from_stream(status_stream(self.shared.clone(), now_ms(), locale))?.with_headers(headers))
             }
             "/hint" => {
-                let Ok(wire) = serde_json::from_slice::<HintWire>(&body) else {
+                let Some(hint) = core::str::from_utf8(&body).ok().and_then(WebhookHint::from_text) else {
                     return Response::error("bad hint", 400);
-                };
-                let hint = WebhookHint {
-                    transaction_id: wire.transaction_id,
-                    status: wire.status,
-                    mpesa_receipt: wire.mpesa_receipt,
                 };
                 let decision = {
                     let mut stored = self.shared.stored.borrow_mut();
@@ -213,11 +206,11 @@ impl Payment {
 
     /// The browser's view when the body's token is the payment's; `None` otherwise (unknown and
     /// wrong look the same).
-    fn view_for(&self, body: &[u8]) -> Option<Value> {
+    fn view_for(&self, body: &[u8], locale: Locale) -> Option<Value> {
         let token = core::str::from_utf8(body).ok()?;
         let stored = self.shared.stored.borrow();
         let payment = &stored.as_ref()?.payment;
-        payment.token_matches(token).then(|| payment.public_view())
+        payment.token_matches(token).then(|| payment.public_view(locale))
     }
 
     /// The next wake-up: the next poll, a deferred confirmation, an event retry, or retention.
@@ -389,6 +382,7 @@ fn log(level: &str, message: &str, id: Option<&str>) {
 fn status_stream(
     shared: Rc<Shared>,
     opened_at: u64,
+    locale: Locale,
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, ::worker::Error>> + 'static {
     struct Progress {
         shared: Rc<Shared>,
@@ -405,8 +399,12 @@ fn status_stream(
             let now = now_ms();
             let version = p.shared.version.get();
             if p.sent != Some(version) {
-                let current =
-                    p.shared.stored.borrow().as_ref().map(|s| (s.payment.public_view(), s.payment.status.is_final()));
+                let current = p
+                    .shared
+                    .stored
+                    .borrow()
+                    .as_ref()
+                    .map(|s| (s.payment.public_view(locale), s.payment.status.is_final()));
                 let (view, is_final) = current?;
                 p.sent = Some(version);
                 p.last_write = now;

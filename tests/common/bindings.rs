@@ -52,14 +52,14 @@ async fn yield_to_event_loop() {
 }
 
 fn assert_still_working() {
-    assert_eq!(normalize_phone(JsValue::from_str("+254 712-345-678")).unwrap(), "254712345678");
+    assert_eq!(normalize_phone(JsValue::from_str("+254 712-345-678"), None).unwrap(), "254712345678");
     let (ok, errors) = answer(&validate_checkout(valid_checkout(), None));
     assert!(ok, "{errors:?}");
 }
 
 #[wasm_bindgen_test]
 fn normalize_phone_returns_or_throws_a_coded_error() {
-    assert_eq!(normalize_phone(JsValue::from_str("0110 123 456")).unwrap(), "254110123456");
+    assert_eq!(normalize_phone(JsValue::from_str("0110 123 456"), None).unwrap(), "254110123456");
     for (input, code) in [
         (JsValue::from_str(""), "PHONE_EMPTY"),
         (JsValue::from_str("020 123 4567"), "PHONE_LANDLINE"),
@@ -67,7 +67,7 @@ fn normalize_phone_returns_or_throws_a_coded_error() {
         (JsValue::from_f64(712345678.0), "INVALID_TYPE"),
         (JsValue::UNDEFINED, "INVALID_TYPE"),
     ] {
-        let error = normalize_phone(input).unwrap_err();
+        let error = normalize_phone(input, None).unwrap_err();
         let error: js_sys::Error = error.dyn_into().expect("an Error instance");
         assert_eq!(String::from(error.name()), "PhoneError");
         assert_eq!(text(&error, "code"), code);
@@ -77,8 +77,32 @@ fn normalize_phone_returns_or_throws_a_coded_error() {
 }
 
 #[wasm_bindgen_test]
+fn the_phone_functions_speak_the_locale_asked_for() {
+    let sw = || Some(js(r#"{ locale: "sw" }"#).unchecked_into());
+    let airtel = check_phone(JsValue::from_str("0733 123 456"), sw());
+    assert!(text(&airtel, "mpesaWarning").starts_with("Hii inaonekana kuwa namba ya Airtel"));
+    let new_range = check_phone(JsValue::from_str("0150 123 456"), sw());
+    assert!(text(&new_range, "rangeWarning").starts_with("Bado hatutambui"));
+    let short = check_phone(JsValue::from_str("0712"), sw());
+    assert_eq!(text(&short, "code"), "PHONE_TOO_SHORT");
+    assert!(text(&short, "message").starts_with("Namba hii ni fupi mno"));
+    assert!(text(&check_phone(js("5"), sw()), "message").starts_with("Weka namba ya simu kama maandishi"));
+    let error = normalize_phone(JsValue::from_str("020 123 4567"), sw()).unwrap_err();
+    assert_eq!(text(&error, "code"), "PHONE_LANDLINE");
+    assert!(text(&error, "message").starts_with("Hii ni namba ya simu ya mezani"));
+    // English for no locale, a region tag of ours counts, anything else is English.
+    for (options, start) in
+        [("{}", "This number"), (r#"{ locale: "sw-TZ" }"#, "Namba"), (r#"{ locale: 7 }"#, "This number")]
+    {
+        let checked = check_phone(JsValue::from_str("0712"), Some(js(options).unchecked_into()));
+        assert!(text(&checked, "message").starts_with(start), "{options}");
+    }
+    assert_still_working();
+}
+
+#[wasm_bindgen_test]
 fn check_phone_answers_every_value() {
-    let ok = check_phone(JsValue::from_str("0733 123 456"));
+    let ok = check_phone(JsValue::from_str("0733 123 456"), None);
     assert_eq!(get(&ok, "ok"), JsValue::TRUE);
     assert_eq!(text(&ok, "phone"), "254733123456");
     assert_eq!(text(&ok, "national"), "0733 123 456");
@@ -87,16 +111,16 @@ fn check_phone_answers_every_value() {
     assert!(text(&ok, "mpesaWarning").contains("Airtel"));
     assert_eq!(get(&ok, "rangeKnown"), JsValue::TRUE);
     assert!(get(&ok, "rangeWarning").is_null());
-    let safaricom = check_phone(JsValue::from_str("0712 345 678"));
+    let safaricom = check_phone(JsValue::from_str("0712 345 678"), None);
     assert!(get(&safaricom, "mpesaWarning").is_null());
     // Outside the assigned ranges: accepted, with a soft warning.
-    let new_range = check_phone(JsValue::from_str("0150 123 456"));
+    let new_range = check_phone(JsValue::from_str("0150 123 456"), None);
     assert_eq!(get(&new_range, "ok"), JsValue::TRUE);
     assert_eq!(text(&new_range, "phone"), "254150123456");
     assert_eq!(get(&new_range, "rangeKnown"), JsValue::FALSE);
     assert!(text(&new_range, "rangeWarning").contains("M-Pesa"));
     for value in [js("Symbol('x')"), js("10n"), js("null"), js("[]"), JsValue::from_str("+44 20 7946 0958")] {
-        let bad = check_phone(value);
+        let bad = check_phone(value, None);
         assert_eq!(get(&bad, "ok"), JsValue::FALSE);
         assert!(text(&bad, "code").starts_with("PHONE_") || text(&bad, "code") == "INVALID_TYPE");
     }
@@ -227,10 +251,10 @@ async fn hostile_inputs_get_answers_and_break_nothing() {
             assert!(errors.len() <= 7, "{field}: {value}");
             answer(&validate_checkout(input, None));
             let phone = js(value);
-            let checked = check_phone(phone.clone());
+            let checked = check_phone(phone.clone(), None);
             assert!(get(&checked, "ok").as_bool().is_some(), "{value}");
             let _ = format_phone_as_you_type(phone.clone());
-            let _ = normalize_phone(phone);
+            let _ = normalize_phone(phone, None);
             yield_to_event_loop().await;
         }
     }

@@ -62,6 +62,23 @@ export function checkContract(api) {
   assert.equal(validateStkRequest(good).ok, true);
   assert.equal(normalizePhone("0712345678"), "254712345678");
 
+  // Hostile options (the language included) never make a validator throw, nor a phone function
+  // throw anything but its PhoneError.
+  for (const options of hostile().concat(hostile().map((locale) => ({ locale })))) {
+    let result;
+    assert.doesNotThrow(() => { result = validateStkRequest(good, options); });
+    assert.equal(typeof result.ok, "boolean");
+    assert.throws(() => normalizePhone("0712", options), (e) => e.code === "PHONE_TOO_SHORT");
+    if (api.checkPhone) {
+      assert.doesNotThrow(() => api.checkPhone("0712", options));
+      assert.doesNotThrow(() => api.validateCheckout(good, options));
+    }
+  }
+  assert.match(validateStkRequest({}, { locale: "sw" }).errors[0].message, /^Weka kiasi/);
+  assert.equal(validateStkRequest({}, { locale: "xx" }).errors[0].field, "options.locale");
+  assert.throws(() => normalizePhone("", { locale: "sw-KE" }), (e) => e.message.startsWith("Weka namba"));
+  assert.equal(validateStkRequest(good).ok, true);
+
   if (api.checkPhone) {
     assert.equal(api.checkPhone("0712345678").network, "safaricom");
     assert.equal(api.formatPhoneAsYouType("07123456"), "0712 345 6");

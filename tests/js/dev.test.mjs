@@ -15,6 +15,8 @@ import { signCheckoutIntent } from "../../src/node/server.cjs";
 
 // scripts/dev.sh's fixed demo value (not a secret): the proxy under `make dev` requires intents.
 const DEV_INTENT_SECRET = "isec_dev_simulator_0123456789";
+// With DEV_TURNSTILE=1 (as here) it requires Turnstile too: the token Cloudflare's test keys give.
+const TURNSTILE_TOKEN = "XXXX.DUMMY.TOKEN.XXXX";
 
 const root = resolve(import.meta.dirname, "../..");
 const freePort = () =>
@@ -32,7 +34,7 @@ before(async () => {
   dev = spawn("scripts/dev.sh", [], {
     cwd: root,
     detached: true,
-    env: { ...process.env, DEV_PORT: String(devPort), SIM_PORT: String(simPort), WWW_PORT: String(wwwPort), SIM_WEBHOOK_DELAY_MS: "200", DEV_IP_RATE_LIMIT: "1000", DEV_PERSIST_TO: mkdtempSync(resolve(tmpdir(), "palpluss-dev-")) },
+    env: { ...process.env, DEV_PORT: String(devPort), SIM_PORT: String(simPort), WWW_PORT: String(wwwPort), SIM_WEBHOOK_DELAY_MS: "200", DEV_IP_RATE_LIMIT: "1000", DEV_TURNSTILE: "1", DEV_PERSIST_TO: mkdtempSync(resolve(tmpdir(), "palpluss-dev-")) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   for (const stream of [dev.stdout, dev.stderr]) stream.on("data", (d) => { output += d; });
@@ -53,7 +55,7 @@ const post = (body) =>
   fetch(`${proxy}/payments/stk`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: www },
-    body: JSON.stringify({ ...ORDER, intent: signCheckoutIntent(ORDER, DEV_INTENT_SECRET), ...body }),
+    body: JSON.stringify({ ...ORDER, intent: signCheckoutIntent(ORDER, DEV_INTENT_SECRET), turnstileToken: TURNSTILE_TOKEN, ...body }),
   });
 
 test("make dev prints the URLs and a ready curl command, and serves the demo checkout", async () => {
@@ -180,15 +182,17 @@ describe("the demo checkout in Chromium", () => {
   }
 
   /** A fresh page with the checkout loaded, recording every request to the proxy. */
-  async function open(viewport) {
+  async function open(viewport, lang) {
     const page = await browser.newPage({ viewport });
     page.setDefaultTimeout(120_000); // a busy machine is slow, not broken
     const posts = [];
     page.on("request", (r) => { if (r.url().startsWith(proxy) && r.method() === "POST") posts.push(r.url()); });
     const errors = [];
     page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(www);
+    await page.goto(lang ? `${www}/?lang=${lang}` : www);
     await page.locator("#loading").waitFor({ state: "detached" });
+    // The Turnstile widget (the simulator's stand-in) has put its token in the form.
+    await page.locator("input[name=cf-turnstile-response]").waitFor({ state: "attached" });
     return { page, posts, errors };
   }
 
@@ -266,7 +270,8 @@ describe("the demo checkout in Chromium", () => {
       const Original = window.EventSource;
       window.EventSource = class extends Original { constructor(url) { super(url); streams.push(url); } };
       const intent = document.querySelector("input[name=intent]").value;
-      const tx = await client.requestPayment({ amount: 1500, phone: "0733 000 001", accountReference: "ORDER-1042", transactionDesc: "Order 1042", intent });
+      const turnstileToken = document.querySelector("input[name=cf-turnstile-response]").value;
+      const tx = await client.requestPayment({ amount: 1500, phone: "0733 000 001", accountReference: "ORDER-1042", transactionDesc: "Order 1042", intent, turnstileToken });
       const updates = [];
       const payment = await client.waitForResult(tx, { onUpdate: (p) => updates.push(p.status) });
       const polled = performance.getEntriesByType("resource").some((e) => e.name.endsWith(tx.statusUrl));
@@ -355,6 +360,68 @@ describe("the demo checkout in Chromium", () => {
     await page.screenshot({ path: resolve(shots, "timeout-360px.png"), fullPage: true });
     await accessible(page, "timeout");
     await page.close();
+  });
+
+  test("the language switch turns the page and the form's messages into Kiswahili and back", async () => {
+    const { page, errors } = await open({ width: 360, height: 740 });
+    assert.equal(await page.getAttribute("html", "lang"), "en");
+    await page.getByRole("button", { name: "Kiswahili" }).click();
+    assert.equal(await page.getAttribute("html", "lang"), "sw");
+    assert.equal(await page.getByRole("button", { name: "Kiswahili" }).getAttribute("aria-pressed"), "true");
+    assert.equal(await page.locator("h1").textContent(), "Malipo");
+    assert.equal(await page.locator("label[for=phone]").textContent(), "Namba ya simu ya M-Pesa");
+    assert.match(page.url(), /[?&]lang=sw/);
+    await page.locator("#phone").fill("0712 34");
+    await page.getByRole("button", { name: "Lipa KES 1,500" }).click();
+    const phoneError = page.locator("#phone ~ .stk-error");
+    await phoneError.waitFor();
+    assert.equal(await phoneError.textContent(), "Namba hii ni fupi mno: namba ya simu ya Kenya ina tarakimu 10, mfano 0712 345 678.");
+    await page.screenshot({ path: resolve(shots, "errors-sw-360px.png"), fullPage: true });
+    await accessible(page, "field errors (sw)");
+    await page.getByRole("button", { name: "English" }).click();
+    assert.equal(await page.locator("h1").textContent(), "Checkout");
+    await page.getByRole("button", { name: "Pay KES 1,500" }).click();
+    await phoneError.waitFor();
+    assert.match(await phoneError.textContent(), /too short/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("in Kiswahili: paid with the receipt, then a cancelled prompt, past the Turnstile widget", async () => {
+    const { page, errors } = await open({ width: 360, height: 740 }, "sw");
+    assert.match(await page.locator(".turnstile-standin").textContent(), /Ukaguzi wa usalama umekamilika/);
+    const before = await (await fetch(`${sim}/dev/stats`)).json();
+    await page.evaluate(() => {
+      window.__messages = [];
+      document.getElementById("checkout").addEventListener("stk:status", (e) => window.__messages.push(e.detail.payment.message));
+    });
+    await page.locator("#phone").fill("0711 000 254");
+    await page.getByRole("button", { name: "Lipa KES 1,500" }).click();
+    await page.locator("#pending").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#pending-title").textContent(), "Angalia simu yako");
+    await page.locator("#paid").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#paid-title").textContent(), "Umelipa");
+    assert.equal(await page.locator("#paid-message").textContent(), "Umelipa. Asante!");
+    assert.match(await page.locator("#paid-receipt").textContent(), /^[A-Z0-9]{10}$/);
+    assert.equal((await page.evaluate(() => window.__messages)).at(-1), "Umelipa. Asante!");
+    const after = await (await fetch(`${sim}/dev/stats`)).json();
+    assert.equal(after.siteverify - before.siteverify, 1, "the proxy checked the widget's token");
+    await page.screenshot({ path: resolve(shots, "paid-sw-360px.png"), fullPage: true });
+    await accessible(page, "paid (sw)");
+    await page.close();
+
+    const second = await open({ width: 1280, height: 800 }, "sw");
+    await second.page.locator("#phone").fill("0700 001 032");
+    await second.page.getByRole("button", { name: "Lipa KES 1,500" }).click();
+    const alert = second.page.locator(".stk-form-error");
+    await alert.filter({ hasText: "Umeghairi" }).waitFor({ state: "visible" });
+    assert.equal(await alert.textContent(), "Umeghairi ombi la M-Pesa. Jaribu tena ukiwa tayari.");
+    assert.equal(await second.page.getByRole("button", { name: "Lipa KES 1,500" }).isEnabled(), true);
+    assert.equal(await second.page.locator("#phone").inputValue(), "0700 001 032");
+    await second.page.screenshot({ path: resolve(shots, "cancelled-sw-desktop.png"), fullPage: true });
+    await accessible(second.page, "cancelled (sw)");
+    assert.deepEqual([...errors, ...second.errors], []);
+    await second.page.close();
   });
 
   test("a banned number shows the retry message", async () => {

@@ -197,6 +197,54 @@ describe("payment record and status", () => {
   });
 });
 
+describe("Kiswahili", () => {
+  const SW = "sw-KE,sw;q=0.9,en;q=0.8";
+  test("a push answers in the language Accept-Language prefers, codes unchanged", async () => {
+    const w = await lifecycle();
+    const bad = { ...CHECKOUT, amount: 0, phone: "0712" };
+    const post = (language) => w.call("/payments/stk", { method: "POST", headers: { "content-type": "application/json", "cf-connecting-ip": `2001:db8::a${++counter}`, ...(language && { "accept-language": language }) }, body: JSON.stringify(bad) });
+    const sw = await post(SW);
+    assert.equal(sw.status, 400);
+    assert.equal(sw.json.error.code, "VALIDATION_FAILED");
+    assert.equal(sw.json.error.message, "Baadhi ya maelezo ya malipo yanahitaji kurekebishwa.");
+    assert.deepEqual(sw.json.error.details.fields.map((f) => [f.field, f.code, f.message]), [
+      ["amount", "AMOUNT_TOO_SMALL", "Kiasi lazima kiwe angalau KES 1."],
+      ["phone", "PHONE_TOO_SHORT", "Namba hii ni fupi mno: namba ya simu ya Kenya ina tarakimu 10, mfano 0712 345 678."],
+    ]);
+    assert.match(sw.headers.get("vary"), /Accept-Language/);
+    for (const language of [undefined, "en-GB,en;q=0.9", "fr-FR", "en;q=0.9,sw;q=0.8", "sw;q=0"]) {
+      const en = await post(language);
+      assert.equal(en.json.error.message, "Some payment details need correcting.", String(language));
+      assert.deepEqual(en.json.error.details.fields.map((f) => f.code), ["AMOUNT_TOO_SMALL", "PHONE_TOO_SHORT"]);
+    }
+    assert.equal(w.palpluss.pushes.length, 0);
+  });
+
+  test("the status routes answer in ?lang= or Accept-Language, the merchant's event in English", async () => {
+    const w = await lifecycle();
+    const { data } = (await w.push()).json;
+    Object.assign(w.palpluss.transactions.get(data.transactionId), { status: "CANCELLED", resultCode: "1032" });
+    await w.webhook(w.hook(data.transactionId, "CANCELLED"));
+    await w.until(data.transactionId, data.statusToken, (s) => s.final, "cancelled");
+    const message = async (path, headers = {}) =>
+      (await w.call(path, { headers: { authorization: `Bearer ${data.statusToken}`, ...headers } })).json.data.message;
+    const at = `/payments/${data.transactionId}`;
+    const cancelledSw = "Umeghairi ombi la M-Pesa. Jaribu tena ukiwa tayari.";
+    const cancelledEn = "You cancelled the M-Pesa prompt. Try again when you are ready.";
+    assert.equal(await message(`${at}?lang=sw`), cancelledSw);
+    assert.equal(await message(at, { "accept-language": SW }), cancelledSw);
+    assert.equal(await message(at), cancelledEn);
+    assert.equal(await message(`${at}?lang=en`, { "accept-language": SW }), cancelledEn, "lang wins");
+    assert.equal(await message(`${at}?lang=xx`, { "accept-language": SW }), cancelledSw, "an unknown lang is ignored");
+    const stream = await w.call(`${at}/events?token=${data.statusToken}&lang=sw`);
+    const events = [...stream.text.matchAll(/event: status\ndata: (.*)\n\n/g)].map((m) => JSON.parse(m[1]));
+    assert.equal(events.length, 1);
+    assert.equal(events[0].message, cancelledSw);
+    await eventually(() => w.merchant.events[0], "the merchant's event");
+    assert.equal(w.merchant.events[0].body.data.payment.message, cancelledEn);
+  });
+});
+
 describe("webhooks in, confirmed", () => {
   test("without CALLBACK_URL the callback is the Worker's own webhook route; a set CALLBACK_URL wins", async () => {
     const w = await lifecycle();

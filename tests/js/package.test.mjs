@@ -99,7 +99,7 @@ test("the web entry initialises from the .wasm next to it", () => {
 test("TypeScript types cover every export, for ESM, CommonJS and bundlers", () => {
   const usage = `
     import { normalizePhone, checkPhone, formatPhoneAsYouType, validateStkRequest, validateCheckout, limits,
-      type ErrorCode, type FieldError, type PhoneCheck, type ValidationResult, type CheckoutRequest } from "palpluss-stk";
+      type ErrorCode, type FieldError, type PhoneCheck, type ValidationResult, type CheckoutRequest, type Locale } from "palpluss-stk";
     const phone: string = normalizePhone("0712345678");
     const check: PhoneCheck = checkPhone(phone);
     if (check.ok) { const n: "safaricom" | "airtel" | "telkom" | "equitel" | "other" = check.network; void n; }
@@ -112,7 +112,13 @@ test("TypeScript types cover every export, for ESM, CommonJS and bundlers", () =
     const max: number = limits().amountMaxDefault;
     // @ts-expect-error: a code that does not exist is a type error
     const wrong: ErrorCode = "NOT_A_CODE";
-    void [typed, stk, max, wrong];
+    const sw: PhoneCheck = checkPhone("0712", { locale: "sw" });
+    const swValid = validateCheckout({}, { locale: "sw", amountMax: 10 });
+    normalizePhone("0712345678", { locale: "en" });
+    // @ts-expect-error: only "en" and "sw"
+    checkPhone("0712", { locale: "fr" });
+    const locale: Locale = "sw";
+    void [typed, stk, max, wrong, sw, swValid, locale];
   `;
   writeFileSync(join(dir, "usage.mts"), usage);
   writeFileSync(join(dir, "usage.cts"), usage.replace(/^\s*import \{/m, "import {"));
@@ -124,7 +130,9 @@ test("TypeScript types cover every export, for ESM, CommonJS and bundlers", () =
     import init, { StkClient, attachCheckoutForm, validateCheckout, type StkError, type PendingTransaction,
       type StkErrorEventDetail } from "palpluss-stk/checkout/web";
     await init();
-    const client = new StkClient({ baseUrl: "https://pay.example", timeoutMs: 5000 });
+    const client = new StkClient({ baseUrl: "https://pay.example", timeoutMs: 5000, locale: "sw" });
+    const lang: "en" | "sw" = client.locale; void lang;
+    attachCheckoutForm(document.createElement("form"), { baseUrl: "", locale: "en" });
     const form = document.querySelector("form")!;
     const detach: () => void = attachCheckoutForm(form, { client, fields: { phone: "msisdn" }, values: { amount: 10 } });
     form.addEventListener("stk:error", (e) => { const d = (e as CustomEvent<StkErrorEventDetail>).detail; if (d.error.kind === "rate_limit") { const s: number = d.error.retryAfter; void s; } });

@@ -156,7 +156,7 @@ describe("CORS", () => {
     assert.equal(r.headers.get("access-control-allow-origin"), "https://www.shop.example");
     assert.match(r.headers.get("access-control-allow-methods"), /POST/);
     assert.match(r.headers.get("access-control-allow-headers"), /Content-Type/i);
-    assert.equal(r.headers.get("vary"), "Origin");
+    assert.equal(r.headers.get("vary"), "Origin, Accept-Language", "answers differ by origin and language");
   });
 
   test("preflight from any other origin, or none, is refused", async () => {

@@ -95,6 +95,7 @@ soak: build
 
 bench: build
 	node bench/run.mjs
+	node bench/boundary.mjs
 	node bench/guard.mjs
 
 fuzz: tools

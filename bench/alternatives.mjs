@@ -58,3 +58,38 @@ export function zodValidateStkRequest(input) {
     ? { ok: true, errors: [], value: result.data }
     : { ok: false, errors: result.error.issues.map((i) => ({ field: String(i.path[0] ?? "request"), code: i.code, message: i.message })) };
 }
+
+// ---- a plain-JS checkPhone: the regex normaliser plus the same answer object ----
+const NETWORKS = [
+  [/^(?:7(?:[0-2]\d|4[0-6]|5[7-9]|6[89]|9\d)|1(?:1\d|[0-2]\d))/, "safaricom", "Safaricom"],
+  [/^(?:7(?:3\d|5[0-6]|8\d)|10[0-2])/, "airtel", "Airtel"],
+  [/^77\d/, "telkom", "Telkom"],
+  [/^76[0-7]/, "equitel", "Equitel"],
+];
+export function regexCheckPhone(input) {
+  let phone;
+  try {
+    phone = regexNormalize(input);
+  } catch (e) {
+    return { ok: false, code: e.code, message: e.message };
+  }
+  const n = phone.slice(3);
+  const [, network, networkName] = NETWORKS.find(([re]) => re.test(n)) ?? [null, "other", "another network"];
+  return {
+    ok: true, phone,
+    national: `0${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`,
+    international: `+254 ${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`,
+    network, networkName,
+    mpesaWarning: network === "safaricom" ? null : "M-Pesa prompts reach Safaricom lines only.",
+    rangeKnown: true, rangeWarning: null,
+  };
+}
+
+// ---- zod + libphonenumber-js: the checkout a browser sends (no server fields) ----
+const checkoutSchema = stkSchema.pick({ amount: true, phone: true, accountReference: true, transactionDesc: true }).strict();
+export function zodValidateCheckout(input) {
+  const result = checkoutSchema.safeParse(input);
+  return result.success
+    ? { ok: true, errors: [], value: result.data }
+    : { ok: false, errors: result.error.issues.map((i) => ({ field: String(i.path[0] ?? "request"), code: i.code, message: i.message })) };
+}

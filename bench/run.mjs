@@ -13,6 +13,7 @@ import { Miniflare } from "miniflare";
 import { builtWorker, compatibilityDate } from "../scripts/built-worker.mjs";
 import * as pkg from "../pkg/node/index.mjs";
 import { lpnNormalize, regexNormalize, zodValidateStkRequest } from "./alternatives.mjs";
+import { medianRace } from "./boundary-suite.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -82,27 +83,7 @@ const stkImpls = {
 };
 
 /** Median ns per call over interleaved rounds (the order of implementations changes every round). */
-function race(impls, inputs) {
-  const names = Object.keys(impls);
-  const samples = Object.fromEntries(names.map((n) => [n, []]));
-  for (const n of names) for (const x of inputs) impls[n](x); // warm-up
-  const rounds = QUICK ? 5 : 21;
-  for (let r = 0; r < rounds; r++) {
-    const order = [...names].sort(() => rand(3) - 1);
-    for (const name of order) {
-      const f = impls[name];
-      let calls = 0;
-      const start = performance.now();
-      do {
-        for (const x of inputs) f(x);
-        calls += inputs.length;
-      } while (performance.now() - start < (QUICK ? 10 : 40));
-      samples[name].push(((performance.now() - start) * 1e6) / calls);
-    }
-  }
-  const median = (a) => a.sort((x, y) => x - y)[a.length >> 1];
-  return Object.fromEntries(names.map((n) => [n, median(samples[n])]));
-}
+const race = (impls, inputs) => medianRace(impls, inputs, { rounds: QUICK ? 5 : 21, ms: QUICK ? 10 : 40, rand });
 
 // The implementations must agree before their speed means anything.
 const agree = (f) => phones.filter((p) => (f(p) === null) === (phoneImpls["palpluss-stk normalizePhone"](p) === null)).length;

@@ -45,6 +45,34 @@ bind "$CORE" nodejs pkg/node
 bind "$CORE" web pkg/web
 bind "$CHECKOUT" web pkg/checkout/web
 
+# The phone fast paths (src/js/fast.js, over src/js/fast.rs's buffer) take the place of the
+# generated normalizePhone, checkPhone and limits, which stay in the module as the ordinary path. The glue is
+# wasm-bindgen's (pinned version); each rename must match once, or the build stops.
+add_fast_paths() { # glue-file esm|cjs
+  local file=$1 kind=$2
+  rename() { # from to
+    [[ $(grep -c "^$1" "$file") == 1 ]] || { echo "build-pkg: '$1' not found once in $file" >&2; exit 1; }
+    sed -i "s/^$1/$2/" "$file"
+  }
+  if [[ $kind == esm ]]; then
+    rename 'export function normalizePhone(' 'function slowNormalizePhone('
+    rename 'export function limits(' 'function slowLimits('
+    rename 'export function checkPhone(' 'function slowCheckPhone('
+    { cat src/js/fast.js; echo 'export { normalizePhone, normalizePhones, checkPhone, limits };'; } >> "$file"
+  else
+    rename 'function normalizePhone(' 'function slowNormalizePhone('
+    rename 'exports.normalizePhone = normalizePhone;' ''
+    rename 'function limits(' 'function slowLimits('
+    rename 'exports.limits = limits;' ''
+    rename 'function checkPhone(' 'function slowCheckPhone('
+    rename 'exports.checkPhone = checkPhone;' ''
+    { cat src/js/fast.js; echo 'exports.normalizePhone = normalizePhone; exports.normalizePhones = normalizePhones; exports.checkPhone = checkPhone; exports.limits = limits;'; } >> "$file"
+  fi
+}
+add_fast_paths pkg/web/palpluss_stk.js esm
+add_fast_paths pkg/checkout/web/palpluss_stk.js esm
+add_fast_paths pkg/node/palpluss_stk.js cjs
+
 # The browser glue ships minified (exported names are kept; the .d.ts files document them).
 for dir in pkg/web pkg/checkout/web; do
   for js in "$dir"/*.js; do

@@ -53,13 +53,17 @@ impl Locale {
     /// The language a BCP 47 tag names by its primary subtag (`sw`, `sw-KE`, `EN-gb`), if it is
     /// one of ours.
     pub fn from_tag(tag: &str) -> Option<Locale> {
-        let primary = tag.trim().split(['-', '_']).next().unwrap_or("");
-        if primary.eq_ignore_ascii_case("en") {
-            Some(Locale::En)
-        } else if primary.eq_ignore_ascii_case("sw") {
-            Some(Locale::Sw)
-        } else {
-            None
+        // Bytes, not a pattern split: this runs in the browser entry, where every generic string
+        // searcher costs wasm.
+        let tag = tag.trim().as_bytes();
+        let (Some(&[a, b]), rest) = (tag.get(..2), tag.get(2..).unwrap_or_default()) else { return None };
+        if !matches!(rest.first(), None | Some(b'-' | b'_')) {
+            return None;
+        }
+        match [a.to_ascii_lowercase(), b.to_ascii_lowercase()] {
+            [b'e', b'n'] => Some(Locale::En),
+            [b's', b'w'] => Some(Locale::Sw),
+            _ => None,
         }
     }
 

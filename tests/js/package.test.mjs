@@ -99,7 +99,7 @@ test("the web entry initialises from the .wasm next to it", () => {
 test("TypeScript types cover every export, for ESM, CommonJS and bundlers", () => {
   const usage = `
     import { normalizePhone, checkPhone, formatPhoneAsYouType, validateStkRequest, validateCheckout, limits,
-      type ErrorCode, type FieldError, type PhoneCheck, type ValidationResult, type CheckoutRequest, type Locale } from "palpluss-stk";
+      type ErrorCode, type FieldError, type PhoneCheck, type ValidationResult, type CheckoutRequest, type Locale, normalizePhones, type PhoneBatch } from "palpluss-stk";
     const phone: string = normalizePhone("0712345678");
     const check: PhoneCheck = checkPhone(phone);
     if (check.ok) { const n: "safaricom" | "airtel" | "telkom" | "equitel" | "other" = check.network; void n; }
@@ -118,7 +118,9 @@ test("TypeScript types cover every export, for ESM, CommonJS and bundlers", () =
     // @ts-expect-error: only "en" and "sw"
     checkPhone("0712", { locale: "fr" });
     const locale: Locale = "sw";
-    void [typed, stk, max, wrong, sw, swValid, locale];
+    const batch: PhoneBatch = normalizePhones(["0712345678", 5]);
+    const firstCode: ErrorCode | null | undefined = batch.codes[0];
+    void [typed, stk, max, wrong, sw, swValid, locale, firstCode];
   `;
   writeFileSync(join(dir, "usage.mts"), usage);
   writeFileSync(join(dir, "usage.cts"), usage.replace(/^\s*import \{/m, "import {"));

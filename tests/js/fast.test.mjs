@@ -1,0 +1,123 @@
+// The phone fast paths (src/js/fast.js + src/js/fast.rs) give exactly what the ordinary path gives.
+// The oracle is `checkPhone` with a region tag for the language ("en-KE", "sw-KE"), which always
+// takes the ordinary path (the fast paths keep only "en" and "sw"). Random and hostile inputs
+// (non-ASCII digits and spaces, lone surrogates, the 63-character boundary, megabyte strings,
+// non-strings), in both Node entries, in both languages.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import * as esm from "../../pkg/node/index.mjs";
+
+const cjs = createRequire(import.meta.url)("../../pkg/node/index.cjs");
+
+let seed = 20261130;
+const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+const pick = (list) => list[rand(list.length)];
+const ALPHABET = [
+  ..."0123456789", "0", "7", "1", " ", "-", "+", "\t", "(", ")", ".", "a", "Z", "\u00a0", "\u202f", "\u2011",
+  "\u0660", "\uff10", "\uff17", "😀", "\ud800", "é", "\n", "\u0000",
+];
+function randomInput() {
+  switch (rand(6)) {
+    case 0: return Array.from({ length: rand(80) }, () => pick(ALPHABET)).join("");
+    case 1: { // a plausible number, maybe spoiled
+      const national = pick(["7", "1", "2", "8", "9", "0"]) + String(rand(1e9)).padStart(9, "0").slice(0, 8 + rand(3));
+      const spelled = pick(["0", "+254", "254", "00254", "+254 0", ""]) + national;
+      const spaced = rand(2) ? spelled.replace(/(\d{3})(?=\d)/g, `$1${pick([" ", "-", "\u00a0"])}`) : spelled;
+      return rand(8) === 0 ? spaced + pick(ALPHABET) : spaced;
+    }
+    case 2: return " ".repeat(rand(70)) + "0712345678" + " ".repeat(rand(10)); // around the 63-character slot
+    case 3: return "7".repeat(55 + rand(15));
+    default: return pick(["0712 345 678", "+254110123456", "254733123456", "0150 123 456", "020 123 4567", "0800 720 000", "", "  ", "+44 20 7946 0958"]);
+  }
+}
+
+const show = (x) => (typeof x === "string" ? JSON.stringify(x.slice(0, 80)) : typeof x);
+
+/** The ordinary path's answer, in the language `options` asks for. */
+const ordinary = (api, input, options) => api.checkPhone(input, { locale: options?.locale === "sw" ? "sw-KE" : "en-KE" });
+
+function expectSame(api, input, options) {
+  const oracle = ordinary(api, input, options);
+  assert.deepEqual(api.checkPhone(input, options), oracle, show(input));
+  if (oracle.ok) {
+    assert.equal(api.normalizePhone(input, options), oracle.phone, show(input));
+  } else {
+    assert.throws(() => api.normalizePhone(input, options), (e) => {
+      assert.equal(e.name, "PhoneError");
+      assert.equal(e.code, oracle.code, show(input));
+      assert.equal(e.message, oracle.message);
+      return true;
+    });
+  }
+  return oracle;
+}
+
+for (const [name, api] of [["ESM", esm], ["CommonJS", cjs]]) {
+  test(`${name}: normalizePhone's fast path answers as the ordinary path, random and hostile inputs`, () => {
+    let fast = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const input = randomInput();
+      const oracle = expectSame(api, input, i % 7 === 0 ? { locale: "sw" } : undefined);
+      if (oracle.ok && /^[\x00-\x7f]{0,63}$/.test(input)) fast++;
+    }
+    assert.ok(fast > 3_000, `the fast path was taken ${fast} times`);
+    for (const input of ["7".repeat(1 << 20), "0712345678".padStart(1 << 20), "\ud800".repeat(100), undefined, null, 712345678, {}, [], Symbol("s"), 10n]) {
+      expectSame(api, input);
+    }
+  });
+
+  test(`${name}: normalizePhones gives each input normalizePhone's answer, in one call`, () => {
+    const inputs = Array.from({ length: 5_000 }, (_, i) => (i % 50 === 0 ? pick([5, null, undefined, {}, 10n, "7".repeat(200)]) : randomInput()));
+    const { phones, codes } = api.normalizePhones(inputs);
+    assert.equal(phones.length, inputs.length);
+    assert.equal(codes.length, inputs.length);
+    inputs.forEach((input, i) => {
+      const oracle = ordinary(api, input);
+      assert.deepEqual([phones[i], codes[i]], oracle.ok ? [oracle.phone, null] : [null, oracle.code], show(input));
+    });
+    // Every kind of error gets its own code.
+    const each = ["", "0712a", "0712", "07123456789", "712345678", "+44 20 7946 0958", "020 123 4567", "0800 720 000", "0900 123 456"];
+    assert.deepEqual(api.normalizePhones(each).codes, each.map((x) => ordinary(api, x).code));
+    assert.equal(new Set(api.normalizePhones(each).codes).size, 9, "all nine codes");
+    assert.deepEqual(api.normalizePhones([]), { phones: [], codes: [] });
+    assert.throws(() => api.normalizePhones("0712345678"), TypeError);
+    const hostile = [];
+    Object.defineProperty(hostile, 0, { get() { throw new Error("getter"); } });
+    hostile.length = 2;
+    assert.deepEqual(api.normalizePhones(hostile), { phones: [null, null], codes: ["INVALID_TYPE", "INVALID_TYPE"] });
+  });
+
+  test(`${name}: a list larger than one chunk, and the module's memory growing between calls`, () => {
+    const many = Array.from({ length: 300_000 }, (_, i) => (i % 3 ? `07${String(i).padStart(8, "0")}` : `0712 ${i}`));
+    const { phones, codes } = api.normalizePhones(many);
+    for (const i of [0, 1, 2, 131_071, 131_072, 131_073, 262_144, 299_999]) {
+      const oracle = ordinary(api, many[i]);
+      assert.deepEqual([phones[i], codes[i]], oracle.ok ? [oracle.phone, null] : [null, oracle.code], many[i]);
+    }
+    // A megabyte validation grows memory; the next fast call must not read a stale view.
+    api.validateCheckout({ amount: 1, phone: "7".repeat(1 << 21), accountReference: "A", transactionDesc: "B" });
+    assert.equal(api.normalizePhone("0722 000 111"), "254722000111");
+  });
+
+  test(`${name}: checkPhone's fast answers are fresh objects, and hostile options take the ordinary path`, () => {
+    const first = api.checkPhone("0733 123 456");
+    first.networkName = "changed";
+    assert.equal(api.checkPhone("0733 123 999").networkName, "Airtel", "a caller's change does not leak");
+    assert.notEqual(api.checkPhone("0712 345 678"), api.checkPhone("0712 345 678"));
+    const trap = new Proxy({}, { get() { throw new Error("trap"); } });
+    assert.deepEqual(api.checkPhone("0712 345 678", trap), ordinary(api, "0712 345 678"));
+    const sw = api.checkPhone("0733 123 456", { locale: "sw" });
+    assert.match(sw.mpesaWarning, /^Hii inaonekana kuwa namba ya Airtel/);
+    assert.deepEqual(api.checkPhone("0712", { locale: "sw" }), ordinary(api, "0712", { locale: "sw" }));
+  });
+
+  test(`${name}: limits() is the same every time, a fresh object each call`, () => {
+    const a = api.limits();
+    const b = api.limits();
+    assert.deepEqual(a, { amountMin: 1, amountMaxDefault: 250000, accountReferenceMaxLength: 12, transactionDescMaxLength: 13, callbackUrlMaxLength: 500 });
+    assert.notEqual(a, b);
+    a.amountMin = 99;
+    assert.equal(api.limits().amountMin, 1, "a caller's change does not leak");
+  });
+}

@@ -187,6 +187,11 @@ extern "C" {
     /// `Array.isArray`, declared with `catch` because it throws on a revoked proxy.
     #[wasm_bindgen(js_namespace = Array, js_name = isArray, catch)]
     fn is_array(value: &JsValue) -> Result<bool, JsValue>;
+
+    /// `Reflect.set` without `catch`: only for plain objects this module created, which cannot
+    /// throw, so the call skips the glue's try/catch wrapper (every answer object is built with it).
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn set_own(target: &Object, key: &JsValue, value: &JsValue) -> bool;
 }
 
 /// JS strings for the static texts sent on every call (property names, codes, messages).
@@ -220,7 +225,7 @@ pub(crate) fn static_js(text: &'static str) -> JsValue {
 
 /// Sets a property on an object this module created (a plain object: it cannot fail).
 pub(crate) fn set(target: &Object, key: &'static str, value: &JsValue) {
-    let _ = Reflect::set(target, &static_js(key), value);
+    set_own(target, &static_js(key), value);
 }
 
 /// Sets a property to a static text.
@@ -463,14 +468,15 @@ pub(crate) fn read_request(input: &JsValue) -> Option<RawStkRequest> {
 }
 
 pub(crate) fn raw_value(value: &JsValue) -> RawValue {
+    // In the order fields usually are (absent, text, number): each test is a call into JS.
     if value.is_undefined() {
         RawValue::Missing
-    } else if value.is_null() {
-        RawValue::Null
-    } else if let Some(n) = value.as_f64() {
-        RawValue::Number(n)
     } else if let Some(s) = value.as_string() {
         RawValue::String(s)
+    } else if let Some(n) = value.as_f64() {
+        RawValue::Number(n)
+    } else if value.is_null() {
+        RawValue::Null
     } else {
         RawValue::Other
     }

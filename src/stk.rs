@@ -1090,10 +1090,7 @@ fn static_message(field: Field, code: ErrorCode, l: Locale) -> Option<&'static s
             "Weka kiasi cha shilingi kwa tarakimu pekee, mfano 1500.",
         ),
         (Field::Phone, ErrorCode::Required) => PhoneError::Empty.message_in(l),
-        (Field::Phone, _) => l.pick(
-            "Enter the phone number as text, e.g. \"0712 345 678\".",
-            "Weka namba ya simu kama maandishi, mfano \"0712 345 678\".",
-        ),
+        (Field::Phone, _) => phone_not_text(l),
         (Field::AccountReference, ErrorCode::Required) => l.pick(
             "Enter an account reference, such as your order number.",
             "Weka kumbukumbu ya akaunti, kama namba ya oda yako.",
@@ -1137,6 +1134,14 @@ fn static_message(field: Field, code: ErrorCode, l: Locale) -> Option<&'static s
             "Ukurasa huu wa malipo umepitwa na wakati. Pakia ukurasa upya, kisha ujaribu tena.",
         ),
     })
+}
+
+/// The message for a phone that is not text (the field rule's, and the JS phone functions').
+pub(crate) const fn phone_not_text(l: Locale) -> &'static str {
+    l.pick(
+        "Enter the phone number as text, e.g. \"0712 345 678\".",
+        "Weka namba ya simu kama maandishi, mfano \"0712 345 678\".",
+    )
 }
 
 /// `["a", "b"]` -> `"ab"`: `[..].concat()` without its generic copy loop, which costs the browser

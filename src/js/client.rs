@@ -9,7 +9,7 @@ use js_sys::{Array, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::{checkout_object, field_error_object, read_limits, read_locale, read_request, set};
+use super::{checkout_object, field_error_object, read_limits, read_locale, read_request, set, LOCALE_OPTION_ERROR};
 use crate::locale::Locale;
 use crate::notice::{too_many_attempts, Notice};
 use crate::stk::{decimal, join, CheckoutForm, ErrorCode, Field, FieldError, Limits};
@@ -161,7 +161,7 @@ impl ClientConfig {
         };
         let limits =
             read_limits(options).ok_or_else(|| option_error("amountMax must be a whole number, at least 1."))?;
-        let locale = read_locale(options).map_err(|()| option_error("locale must be \"en\" or \"sw\"."))?;
+        let locale = read_locale(options).map_err(|()| option_error(LOCALE_OPTION_ERROR))?;
         Ok(ClientConfig { base_url, timeout_ms, limits: limits.in_locale(locale) })
     }
 

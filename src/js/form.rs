@@ -13,7 +13,7 @@ use web_sys::{CustomEvent, CustomEventInit, Element, Event, HtmlElement, HtmlFor
 
 use super::client::{field_errors, submit, ClientConfig};
 use super::wait::{status_route, wait_for_result};
-use super::{raw_value, read_limits, read_locale, set};
+use super::{raw_value, read_limits, read_locale, set, LOCALE_OPTION_ERROR};
 use crate::phone::{format_phone_as_you_type, PhoneNumber};
 use crate::stk::{decimal, join, CheckoutForm, Field, FieldError, Limits, RawStkRequest, RawValue};
 
@@ -120,7 +120,7 @@ pub fn attach_checkout_form(
     // The form's own `locale` wins over its client's: validation, the proxy's and the payment's
     // messages all follow it.
     if !get(&options, "locale").is_undefined() {
-        let locale = read_locale(&options).map_err(|()| usage_error("locale must be \"en\" or \"sw\"."))?;
+        let locale = read_locale(&options).map_err(|()| usage_error(LOCALE_OPTION_ERROR))?;
         config.limits = config.limits.in_locale(locale);
     }
     let names = get(&options, "fields");

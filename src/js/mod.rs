@@ -28,7 +28,7 @@ use wasm_bindgen::prelude::*;
 use crate::locale::Locale;
 use crate::phone::{format_phone_as_you_type as format_as_you_type, PhoneNumber};
 use crate::stk::{
-    CheckoutForm, ErrorCode, Field, FieldError, Limits, RawStkRequest, RawValue, StkPushRequest,
+    phone_not_text, CheckoutForm, ErrorCode, Field, FieldError, Limits, RawStkRequest, RawValue, StkPushRequest,
     ACCOUNT_REFERENCE_MAX_CHARS, AMOUNT_MAX_LIMIT, AMOUNT_MIN, CALLBACK_URL_MAX_CHARS, DEFAULT_AMOUNT_MAX,
     TRANSACTION_DESC_MAX_CHARS,
 };
@@ -240,13 +240,8 @@ fn phone_error(code: &'static str, message: &'static str) -> JsValue {
     error.into()
 }
 
-/// The message for a phone that is not a string.
-fn phone_not_text(l: Locale) -> &'static str {
-    l.pick(
-        "Enter the phone number as text, e.g. \"0712 345 678\".",
-        "Weka namba ya simu kama maandishi, mfano \"0712 345 678\".",
-    )
-}
+/// What a `locale` option other than a tag of ours is told (options are the developer's: English).
+pub(crate) const LOCALE_OPTION_ERROR: &str = "locale must be \"en\" or \"sw\".";
 
 /// The language the options ask for; English when absent, or when `options.locale` is not one
 /// of ours (the phone functions have no way to report a bad option: they answer in English).
@@ -366,7 +361,7 @@ fn validate(input: &JsValue, options: &JsValue, shape: Shape) -> JsValue {
     let locale = match read_locale(options) {
         Ok(locale) => locale,
         Err(()) => {
-            errors.push(&error_object("options.locale", "INVALID_OPTION", "locale must be \"en\" or \"sw\"."));
+            errors.push(&error_object("options.locale", "INVALID_OPTION", LOCALE_OPTION_ERROR));
             return finish(out, errors, None);
         }
     };

@@ -44,6 +44,7 @@ pub mod phone;
 mod phone_data;
 pub mod proxy;
 pub mod stk;
+mod text;
 
 #[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub mod js;

@@ -32,6 +32,7 @@ use core::str::FromStr;
 
 use crate::locale::Locale;
 use crate::phone_data::{ASSIGNED_MOBILE, NETWORK_RANGES, PREFIX_DIGITS};
+use crate::text::ascii_text;
 
 /// Digits in a Kenyan national significant number (without the trunk `0`).
 pub const NATIONAL_DIGITS: usize = 9;
@@ -441,7 +442,7 @@ impl PhoneNumber {
     /// The normalised form `254XXXXXXXXX`, as PalPluss expects it.
     pub fn as_str(&self) -> &str {
         // The digits are ASCII by construction; the fallback is never taken.
-        core::str::from_utf8(&self.digits).unwrap_or("")
+        ascii_text(&self.digits).unwrap_or("")
     }
 
     /// The nine-digit national significant number, e.g. `"712345678"`.
@@ -541,11 +542,12 @@ fn network_of(national: &[u8]) -> Network {
 fn grouped(prefix: &str, national: &str) -> String {
     let mut out = String::with_capacity(prefix.len() + national.len() + 2);
     out.push_str(prefix);
-    for (i, c) in national.chars().enumerate() {
-        if i > 0 && i % 3 == 0 {
+    for (i, group) in national.as_bytes().chunks(3).enumerate() {
+        if i > 0 {
             out.push(' ');
         }
-        out.push(c);
+        // Digits: ASCII.
+        out.push_str(ascii_text(group).unwrap_or(""));
     }
     out
 }
@@ -638,7 +640,7 @@ pub fn format_phone_as_you_type(input: &str) -> String {
         return input.to_owned();
     }
     let d = scanned.digits();
-    let as_text = |bytes: &[u8]| core::str::from_utf8(bytes).unwrap_or("").to_owned();
+    let as_text = |bytes: &[u8]| ascii_text(bytes).unwrap_or("").to_owned();
     let (prefix, national): (&str, &[u8]) = if scanned.plus {
         match d.strip_prefix(b"254".as_slice()) {
             Some(rest) => ("+254 ", rest),

@@ -35,6 +35,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::locale::Locale;
 use crate::phone::{PhoneError, PhoneNumber};
+use crate::text::{char_count, split_at_byte};
 
 /// The smallest amount PalPluss accepts, in whole shillings.
 pub const AMOUNT_MIN: u64 = 1;
@@ -854,7 +855,7 @@ fn decimal_to_whole(s: &str) -> Result<f64, ErrorCode> {
         Some(b'+') => (false, s.get(1..).unwrap_or("")),
         _ => (false, s),
     };
-    let (int_part, frac_part) = match unsigned.split_once('.') {
+    let (int_part, frac_part) = match split_at_byte(unsigned, b'.') {
         Some((i, f)) => (i, Some(f)),
         None => (unsigned, None),
     };
@@ -917,7 +918,7 @@ fn check_text(value: &RawValue, max_chars: usize) -> Result<String, ErrorCode> {
         Err(ErrorCode::Required)
     } else if text.chars().any(is_forbidden_char) {
         Err(ErrorCode::ControlCharacters)
-    } else if text.chars().nth(max_chars).is_some() {
+    } else if char_count(text) > max_chars {
         Err(ErrorCode::TooLong)
     } else {
         Ok(text.to_owned())
@@ -946,7 +947,7 @@ fn check_callback_url(value: &RawValue) -> Result<String, ErrorCode> {
     if url.is_empty() {
         return Err(ErrorCode::Required);
     }
-    if url.chars().nth(CALLBACK_URL_MAX_CHARS).is_some() {
+    if char_count(url) > CALLBACK_URL_MAX_CHARS {
         return Err(ErrorCode::TooLong);
     }
     check_https_url(url)?;
@@ -956,13 +957,15 @@ fn check_callback_url(value: &RawValue) -> Result<String, ErrorCode> {
 /// An absolute `https://host[:port][/path][?query][#fragment]` URL with printable ASCII only and no
 /// user information. A deliberately small subset of RFC 3986: what a webhook endpoint needs.
 fn check_https_url(url: &str) -> Result<(), ErrorCode> {
-    let bad_char = |b: u8| !(0x21..=0x7e).contains(&b) || b"\"<>\\^`{|}".contains(&b);
+    let bad_char = |b: u8| {
+        !(0x21..=0x7e).contains(&b) || matches!(b, b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}')
+    };
     if url.bytes().any(bad_char) {
         return Err(ErrorCode::UrlInvalid);
     }
-    let (scheme, rest) = url.split_once(':').ok_or(ErrorCode::UrlInvalid)?;
+    let (scheme, rest) = split_at_byte(url, b':').ok_or(ErrorCode::UrlInvalid)?;
     let scheme_ok = scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
     if !scheme_ok {
         return Err(ErrorCode::UrlInvalid);
     }
@@ -970,23 +973,25 @@ fn check_https_url(url: &str) -> Result<(), ErrorCode> {
         return Err(ErrorCode::UrlNotHttps);
     }
     let after_slashes = rest.strip_prefix("//").ok_or(ErrorCode::UrlInvalid)?;
-    let authority_end = after_slashes.find(['/', '?', '#']).unwrap_or(after_slashes.len());
+    let authority_end =
+        after_slashes.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(after_slashes.len());
     let authority = after_slashes.get(..authority_end).unwrap_or("");
-    if authority.contains('@') {
+    if authority.bytes().any(|b| b == b'@') {
         return Err(ErrorCode::UrlInvalid);
     }
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (literal, after) = v6.split_once(']').ok_or(ErrorCode::UrlInvalid)?;
-        let literal_ok = literal.contains(':') && literal.bytes().all(|b| b.is_ascii_hexdigit() || b":.".contains(&b));
+    let (host, port) = if let Some(v6) = authority.strip_prefix("[") {
+        let (literal, after) = split_at_byte(v6, b']').ok_or(ErrorCode::UrlInvalid)?;
+        let literal_ok = literal.bytes().any(|b| b == b':')
+            && literal.bytes().all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'));
         if !literal_ok {
             return Err(ErrorCode::UrlInvalid);
         }
         match after {
             "" => (literal, None),
-            _ => (literal, Some(after.strip_prefix(':').ok_or(ErrorCode::UrlInvalid)?)),
+            _ => (literal, Some(after.strip_prefix(":").ok_or(ErrorCode::UrlInvalid)?)),
         }
     } else {
-        let (host, port) = match authority.split_once(':') {
+        let (host, port) = match split_at_byte(authority, b':') {
             Some((host, port)) => (host, Some(port)),
             None => (authority, None),
         };
@@ -1002,7 +1007,7 @@ fn check_https_url(url: &str) -> Result<(), ErrorCode> {
         let valid = !port.is_empty()
             && port.len() <= 5
             && port.bytes().all(|b| b.is_ascii_digit())
-            && port.parse::<u32>().is_ok_and(|p| (1..=65_535).contains(&p));
+            && (1..=65_535).contains(&port.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')));
         if !valid {
             return Err(ErrorCode::UrlInvalid);
         }
@@ -1016,8 +1021,8 @@ fn is_host_name(host: &str) -> bool {
     let label_ok = |l: &str| {
         !l.is_empty()
             && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
+            && !l.starts_with("-")
+            && !l.ends_with("-")
             && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
     host.len() <= 253 && host.split('.').all(label_ok)

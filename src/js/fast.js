@@ -26,8 +26,8 @@ function fastIo(slots) {
 
 /** Writes `input` into the slot at `at`; false when the fast path cannot take it. */
 function fastPut(view, at, input) {
+  if (typeof input !== "string" || input.length >= FAST_SLOT) return false;
   const n = input.length;
-  if (n >= FAST_SLOT) return false;
   view[at] = n;
   for (let i = 0; i < n; i++) {
     const c = input.charCodeAt(i);
@@ -43,12 +43,10 @@ function fastNumber(view, at) {
 }
 
 function normalizePhone(input, options) {
-  if (typeof input === "string") {
-    const view = fastIo(1);
-    if (view !== null && fastPut(view, 0, input) && wasm.palpluss_phone_normalize(1) === 1) {
-      const out = fastIo(1); // parsing may have grown memory
-      if (out[0] === 0) return fastNumber(out, 0);
-    }
+  const view = fastIo(1);
+  if (view !== null && fastPut(view, 0, input) && wasm.palpluss_phone_normalize(1) === 1) {
+    const out = fastIo(1); // parsing may have grown memory
+    if (out[0] === 0) return fastNumber(out, 0);
   }
   return slowNormalizePhone(input, options);
 }
@@ -60,29 +58,27 @@ function normalizePhone(input, options) {
 const fastChecks = new Map();
 
 function checkPhone(input, options) {
-  if (typeof input === "string") {
-    let locale;
-    if (options !== undefined && options !== null) {
-      try { locale = options.locale; } catch { return slowCheckPhone(input, options); }
-    }
-    if (locale === undefined || locale === "en" || locale === "sw") {
-      const view = fastIo(1);
-      if (view !== null && fastPut(view, 0, input) && wasm.palpluss_phone_normalize(1) === 1) {
-        const out = fastIo(1);
-        const status = out[0];
-        const key = status === 0 ? `${out[10]}.${out[11]}.${locale}` : `${status}.${locale}`;
-        const seen = fastChecks.get(key);
-        if (seen === undefined) {
-          const answer = slowCheckPhone(input, options);
-          fastChecks.set(key, { ...answer });
-          return answer;
-        }
-        if (status !== 0) return { ...seen };
-        const phone = fastNumber(out, 0);
-        const grouped = `${phone.slice(3, 6)} ${phone.slice(6, 9)} ${phone.slice(9)}`;
-        // The seen answer's keys, in its order, with this number's values.
-        return { ...seen, phone, national: `0${grouped}`, international: `+254 ${grouped}` };
+  let locale;
+  if (options !== undefined && options !== null) {
+    try { locale = options.locale; } catch { return slowCheckPhone(input, options); }
+  }
+  if (locale === undefined || locale === "en" || locale === "sw") {
+    const view = fastIo(1);
+    if (view !== null && fastPut(view, 0, input) && wasm.palpluss_phone_normalize(1) === 1) {
+      const out = fastIo(1);
+      const status = out[0];
+      const key = status === 0 ? `${out[10]}.${out[11]}.${locale}` : `${status}.${locale}`;
+      const seen = fastChecks.get(key);
+      if (seen === undefined) {
+        const answer = slowCheckPhone(input, options);
+        fastChecks.set(key, { ...answer });
+        return answer;
       }
+      if (status !== 0) return { ...seen };
+      const phone = fastNumber(out, 0);
+      const grouped = `${phone.slice(3, 6)} ${phone.slice(6, 9)} ${phone.slice(9)}`;
+      // The seen answer's keys, in its order, with this number's values.
+      return { ...seen, phone, national: `0${grouped}`, international: `+254 ${grouped}` };
     }
   }
   return slowCheckPhone(input, options);
@@ -93,36 +89,28 @@ function normalizePhones(inputs) {
   const n = inputs.length;
   const phones = new Array(n).fill(null);
   const codes = new Array(n).fill(null);
-  const errorCodes = [];
-  const ordinary = (at, input) => {
-    const checked = checkPhone(input);
-    if (checked.ok) phones[at] = checked.phone;
-    else codes[at] = checked.code;
-  };
   for (let start = 0; start < n; start += FAST_CHUNK) {
     const count = Math.min(FAST_CHUNK, n - start);
     const view = fastIo(count);
-    const values = new Array(count);
-    const slow = new Uint8Array(count);
+    const values = [];
     for (let i = 0; i < count; i++) {
       let input;
-      try { input = inputs[start + i]; } catch { input = undefined; } // a throwing getter: not a string
-      values[i] = input;
-      if (view === null || typeof input !== "string" || !fastPut(view, i * FAST_SLOT, input)) {
-        if (view !== null) view[i * FAST_SLOT] = 0;
-        slow[i] = 1;
-      }
+      try { input = inputs[start + i]; } catch {} // a throwing getter: not a string
+      values.push(input);
+      // An input the fast path cannot take gets a length it never writes: the answer is 255.
+      if (view !== null && !fastPut(view, i * FAST_SLOT, input)) view[i * FAST_SLOT] = 255;
     }
     // One call for the whole chunk.
-    const out = view !== null && wasm.palpluss_phone_normalize(count) === count ? fastIo(count) : null;
+    const done = view !== null && wasm.palpluss_phone_normalize(count) === count;
     for (let i = 0; i < count; i++) {
-      const status = out === null || slow[i] ? -1 : out[i * FAST_SLOT];
-      if (status === 0) phones[start + i] = fastNumber(out, i * FAST_SLOT);
-      // An error: its code, as the ordinary path says it for the first input of its kind.
-      else if (status > 0 && status < 255 && errorCodes[status] !== undefined) codes[start + i] = errorCodes[status];
+      const out = done ? fastIo(count) : null; // the ordinary path below may have grown memory
+      if (out !== null && out[i * FAST_SLOT] === 0) phones[start + i] = fastNumber(out, i * FAST_SLOT);
       else {
-        ordinary(start + i, values[i]);
-        if (status > 0 && status < 255) errorCodes[status] = codes[start + i];
+        // An error (checkPhone asks the ordinary path once per kind of error), or an input the
+        // fast path did not take. Slots before this one are read, so checkPhone may use slot 0.
+        const checked = checkPhone(values[i]);
+        if (checked.ok) phones[start + i] = checked.phone;
+        else codes[start + i] = checked.code;
       }
     }
   }
@@ -134,4 +122,31 @@ function limits() {
   // Constant: asked once per module, copied for each caller.
   if (fastLimits === null) fastLimits = slowLimits();
   return { ...fastLimits };
+}
+
+// validateCheckout's fast path: a checkout of a number and three short ASCII texts with nothing
+// to trim and none of the other fields, as a browser sends it, with no options. Each field is read
+// once; when the fast path cannot answer (any other checkout, and every invalid one), the ordinary
+// path reads a copy of what was read, so its answer is about these values.
+const CHECKOUT_FIELDS = ["amount", "phone", "accountReference", "transactionDesc", "callbackUrl", "channelId", "credential_id", "intent", "turnstileToken"];
+
+function validateCheckout(input, options) {
+  let copy;
+  try {
+    copy = options == null && typeof input === "object" && input !== null && !Array.isArray(input) && {};
+  } catch {} // Array.isArray throws on a revoked proxy
+  if (!copy) return slowValidateCheckout(input, options);
+  const [amount, phone, accountReference, transactionDesc, ...others] = CHECKOUT_FIELDS.map((key) => {
+    try {
+      return (copy[key] = input[key]);
+    } catch {
+      return (copy[key] = copy); // a throwing getter: a value that is not usable, as the ordinary path reads it
+    }
+  });
+  const view = fastIo(4);
+  return view !== null && typeof amount === "number" && others.every((value) => value === undefined)
+    && fastPut(view, FAST_SLOT, phone) && fastPut(view, 2 * FAST_SLOT, accountReference) && fastPut(view, 3 * FAST_SLOT, transactionDesc)
+    && wasm.palpluss_checkout_check(amount)
+    ? { ok: true, errors: [], value: { amount, phone: fastNumber(fastIo(4), FAST_SLOT), accountReference, transactionDesc } }
+    : slowValidateCheckout(copy, options);
 }

@@ -10,7 +10,14 @@
 //!
 //! Layout, one [`SLOT`]-byte slot per input: JS writes `[len, bytes...]`; Rust answers `[0, the 9
 //! national digits, the network, whether the range is known]` for a number, or `[1 + the error's
-//! discriminant]` for an error (JS learns each one's code from the ordinary path once).
+//! discriminant]` for an error (JS learns each one's code from the ordinary path once), or `[255]`
+//! where the ordinary path must decide (not ASCII, or a length byte over [`SLOT_INPUT`], which is
+//! how `normalizePhones` marks a list item it does not take).
+//!
+//! `validateCheckout` uses slots 1 to 3 the same way (see [`palpluss_checkout_check`]): a
+//! checkout of a number and three short ASCII texts, with no other field, is checked by the same
+//! [`CheckoutForm::validate`] with the default limits; any other checkout, and every invalid one,
+//! goes to the ordinary export, which gives the errors.
 
 use core::cell::RefCell;
 
@@ -19,6 +26,8 @@ use crate::prelude::*;
 
 use super::OneThread;
 use crate::phone::{PhoneError, PhoneNumber};
+use crate::stk::{CheckoutForm, Limits, RawStkRequest, RawValue};
+use crate::text::ascii_text;
 
 /// Bytes per slot.
 const SLOT: usize = 64;
@@ -53,16 +62,58 @@ pub extern "C" fn palpluss_phone_normalize(count: u32) -> u32 {
     count
 }
 
+/// Checks a checkout of `amount` and the phone, the account reference and the description in slots
+/// 1 to 3 as `[len, bytes...]`. Returns 1 when it is valid and the validator returns the two texts
+/// as they are (JS keeps its strings), with the phone's 9 national digits after slot 1's first
+/// byte (where [`palpluss_phone_normalize`] writes them); 0 otherwise: JS then asks the ordinary
+/// path, which reads the same values and gives the errors or the trimmed texts.
+#[no_mangle]
+pub extern "C" fn palpluss_checkout_check(amount: f64) -> u32 {
+    let Ok(mut io) = IO.0.try_borrow_mut() else { return 0 };
+    let Some(slots) = io.get_mut(..4 * SLOT) else { return 0 };
+    let raw = RawStkRequest {
+        amount: RawValue::Number(amount),
+        phone: slot_text(slots, 1),
+        account_reference: slot_text(slots, 2),
+        transaction_desc: slot_text(slots, 3),
+        ..RawStkRequest::default()
+    };
+    let Ok(form) = CheckoutForm::validate(&raw, &Limits::default()) else { return 0 };
+    let kept = |sent: &RawValue, kept: &str| matches!(sent, RawValue::String(text) if text == kept);
+    if !kept(&raw.account_reference, form.account_reference()) || !kept(&raw.transaction_desc, form.transaction_desc())
+    {
+        return 0;
+    }
+    match (slots.get_mut(SLOT + 1..SLOT + 10), form.phone().as_str().as_bytes().get(3..12)) {
+        (Some(out), Some(digits)) => out.copy_from_slice(digits),
+        _ => return 0,
+    }
+    1
+}
+
+/// The text in slot `at`, or a value that is not text (the validator then refuses it and JS takes
+/// the ordinary path) for a length JS never writes or bytes that are not ASCII.
+fn slot_text(slots: &[u8], at: usize) -> RawValue {
+    let text = slots.get(at * SLOT..).and_then(|slot| {
+        let len = usize::from(*slot.first()?);
+        if len > SLOT_INPUT {
+            return None;
+        }
+        ascii_text(slot.get(1..1 + len)?)
+    });
+    text.map_or(RawValue::Other, |text| RawValue::String(text.to_owned()))
+}
+
 /// Reads one slot and writes its answer over it.
 fn answer(slot: &mut [u8]) {
     let len = slot.first().map_or(0, |&n| usize::from(n));
     let parsed = match slot.get(1..1 + len.min(SLOT_INPUT)) {
-        Some(bytes) if len <= SLOT_INPUT => core::str::from_utf8(bytes).map(PhoneNumber::parse),
-        // A length JS never writes: treated as text that is not a number.
-        _ => Ok(Err(PhoneError::InvalidCharacters)),
+        Some(bytes) if len <= SLOT_INPUT => ascii_text(bytes).map(PhoneNumber::parse),
+        // A longer length: JS marks an input it does not take so (the ordinary path decides).
+        _ => None,
     };
     match parsed {
-        Ok(Ok(phone)) => {
+        Some(Ok(phone)) => {
             // `254` and 9 digits: JS adds the country code back.
             if let (Some([status, out @ .., network, range_known]), Some(digits)) =
                 (slot.get_mut(..12), phone.as_str().as_bytes().get(3..12))
@@ -74,9 +125,9 @@ fn answer(slot: &mut [u8]) {
                 *range_known = u8::from(phone.range_known());
             }
         }
-        Ok(Err(e)) => set_status(slot, error_index(e)),
-        // Not UTF-8 (JS writes ASCII only): the ordinary path decides.
-        Err(_) => set_status(slot, u8::MAX),
+        Some(Err(e)) => set_status(slot, error_index(e)),
+        // Not ASCII (JS writes ASCII only), or marked: the ordinary path decides.
+        None => set_status(slot, u8::MAX),
     }
 }
 

@@ -1,6 +1,7 @@
-// The phone fast paths (src/js/fast.js + src/js/fast.rs) give exactly what the ordinary path gives.
-// The oracle is `checkPhone` with a region tag for the language ("en-KE", "sw-KE"), which always
-// takes the ordinary path (the fast paths keep only "en" and "sw"). Random and hostile inputs
+// The fast paths (src/js/fast.js + src/js/fast.rs) give exactly what the ordinary path gives.
+// The phone oracle is `checkPhone` with a region tag for the language ("en-KE", "sw-KE"), which
+// always takes the ordinary path (the fast paths keep only "en" and "sw"); validateCheckout's is
+// the same call with an options object (the fast path takes only calls without options). Random and hostile inputs
 // (non-ASCII digits and spaces, lone surrogates, the 63-character boundary, megabyte strings,
 // non-strings), in both Node entries, in both languages.
 import { test } from "node:test";
@@ -10,8 +11,14 @@ import * as esm from "../../pkg/node/index.mjs";
 
 const cjs = createRequire(import.meta.url)("../../pkg/node/index.cjs");
 
+// mulberry32: a full 32-bit state in integer arithmetic (an LCG in doubles loses its low bits).
 let seed = 20261130;
-const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+const rand = (n) => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n | 0;
+};
 const pick = (list) => list[rand(list.length)];
 const ALPHABET = [
   ..."0123456789", "0", "7", "1", " ", "-", "+", "\t", "(", ")", ".", "a", "Z", "\u00a0", "\u202f", "\u2011",
@@ -110,6 +117,71 @@ for (const [name, api] of [["ESM", esm], ["CommonJS", cjs]]) {
     const sw = api.checkPhone("0733 123 456", { locale: "sw" });
     assert.match(sw.mpesaWarning, /^Hii inaonekana kuwa namba ya Airtel/);
     assert.deepEqual(api.checkPhone("0712", { locale: "sw" }), ordinary(api, "0712", { locale: "sw" }));
+  });
+
+  test(`${name}: validateCheckout's fast path answers as the ordinary path, random and hostile checkouts`, () => {
+    const TEXT = [..."abcXYZ09-_ #/.", " ", "\t", "\n", "\u0000", "\u00a0", "é", "😀", "\u202e", "\u3000"];
+    const text = () => (rand(20) === 0 ? "x".repeat(60 + rand(10)) : Array.from({ length: rand(16) }, () => pick(TEXT)).join(""));
+    const amounts = [1, 100, 2500, 250000, 250001, 0, -0, -5, 1.5, 100.0, NaN, Infinity, 2 ** 32 + 100, Number.MAX_SAFE_INTEGER, "100", " 100 ", "1e3", null, undefined, {}, [], true, 10n];
+    const others = { intent: "tok", turnstileToken: "t.k", callbackUrl: "https://x.example/cb", channelId: null, credential_id: "nope" };
+    let fast = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const input = {
+        amount: rand(4) ? 1 + rand(260_000) : pick(amounts),
+        phone: rand(2) ? pick(["0", "+254", "254"]) + (pick(["7", "11", "10"]) + String(rand(1e9)).padStart(9, "0")).slice(0, 9) : rand(4) ? randomInput() : pick([undefined, null, 712345678, {}]),
+        accountReference: rand(4) ? `INV-${rand(1e6)}` : text(),
+        transactionDesc: rand(4) ? pick(["Order", "Invoice 2024", "Pay"]) : text(),
+      };
+      if (rand(10) === 0) {
+        const key = pick(Object.keys(others));
+        input[key] = others[key];
+      }
+      if (rand(10) === 0) input.note = "an unknown field";
+      if (rand(30) === 0) delete input[pick(["amount", "phone", "accountReference", "transactionDesc"])];
+      const oracle = api.validateCheckout(input, {});
+      const answer = api.validateCheckout(input);
+      assert.deepEqual(answer, oracle, JSON.stringify(input, (_, v) => (typeof v === "bigint" ? `${v}n` : v)));
+      assert.equal(JSON.stringify(answer), JSON.stringify(oracle), "the same keys in the same order");
+      if (oracle.ok) fast++;
+    }
+    assert.ok(fast > 4_000, `${fast} valid checkouts`);
+  });
+
+  test(`${name}: validateCheckout reads each field once, in the ordinary path's order, whatever the input`, () => {
+    const valid = { amount: 100, phone: "0712 345 678", accountReference: "INV-1", transactionDesc: "Order" };
+    const reads = (input, options) => {
+      const log = [];
+      const proxy = new Proxy(input, { get(target, key) { log.push(key); return target[key]; } });
+      return [api.validateCheckout(proxy, options), log];
+    };
+    for (const input of [valid, { ...valid, amount: 0 }, { ...valid, accountReference: " INV-1 " }, { ...valid, intent: "tok" }, {}]) {
+      const [fastAnswer, fastLog] = reads(input);
+      const [oracle, oracleLog] = reads(input, {});
+      assert.deepEqual(fastAnswer, oracle);
+      assert.deepEqual(fastLog, oracleLog, "each field read once, in order");
+    }
+    // A getter that throws is a value that is not usable, however many fields come after it.
+    const throwing = { ...valid };
+    Object.defineProperty(throwing, "phone", { get() { throw new Error("getter"); }, enumerable: true });
+    assert.deepEqual(api.validateCheckout(throwing), api.validateCheckout(throwing, {}));
+    assert.equal(api.validateCheckout(throwing).errors[0].field, "phone");
+    // Fields the ordinary path reads from the prototype chain count on the fast path too.
+    const withIntent = Object.create({ intent: 42 });
+    Object.assign(withIntent, valid);
+    assert.deepEqual(api.validateCheckout(withIntent), api.validateCheckout(withIntent, {}));
+    assert.equal(api.validateCheckout(withIntent).ok, false);
+    // Not objects, arrays, proxies with throwing traps, a revoked proxy.
+    const trap = new Proxy({}, { get() { throw new Error("trap"); } });
+    const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const array = Object.assign([], valid);
+    for (const input of [undefined, null, 5, "x", Symbol("s"), 10n, () => {}, array, trap, revoked, Object.create(null)]) {
+      assert.deepEqual(api.validateCheckout(input), api.validateCheckout(input, {}), typeof input);
+    }
+    // Options take the ordinary path; a bad one is still reported.
+    assert.equal(api.validateCheckout(valid, { locale: "fr" }).errors[0].field, "options.locale");
+    assert.equal(api.validateCheckout({ ...valid, amount: 300 }, { amountMax: 200 }).errors[0].code, "AMOUNT_TOO_LARGE");
+    assert.deepEqual(api.validateCheckout(valid), { ok: true, errors: [], value: { ...valid, phone: "254712345678" } });
   });
 
   test(`${name}: limits() is the same every time, a fresh object each call`, () => {

@@ -1,6 +1,8 @@
 // The call-boundary suite of `make bench` (bench/boundary.mjs), the same code in Node and in
 // Chromium: what one call of each export costs beside its plain-JS or library equivalent. `pkg` is
 // whichever entry the environment loads; `alt` is bench/alternatives.mjs. Figures only.
+import { seededRandom } from "./random.mjs";
+
 /**
  * Median ns per call of each implementation over `rounds` interleaved rounds (the order changes
  * every round), each calling it on every input for at least `ms` milliseconds.
@@ -25,8 +27,7 @@ export function medianRace(impls, inputs, { rounds, ms, rand }) {
 }
 
 export function runSuite(pkg, alt, { quick = false } = {}) {
-  let seed = 7;
-  const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  const rand = seededRandom(7);
   const spellings = [(n) => `0${n}`, (n) => `+254${n}`, (n) => `254${n}`, (n) => `0${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`, (n) => `+254 ${n.slice(0, 3)}-${n.slice(3, 6)}-${n.slice(6)}`];
   const valid = Array.from({ length: 1000 }, () => {
     const national = (["7", "11", "10", "74", "79", "72"][rand(6)] + String(rand(1e9)).padStart(9, "0")).slice(0, 9);

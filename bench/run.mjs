@@ -14,6 +14,7 @@ import { builtWorker, compatibilityDate } from "../scripts/built-worker.mjs";
 import * as pkg from "../pkg/node/index.mjs";
 import { lpnNormalize, regexNormalize, zodValidateStkRequest } from "./alternatives.mjs";
 import { medianRace } from "./boundary-suite.mjs";
+import { seededRandom } from "./random.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -51,8 +52,7 @@ row("size (gzip -9)", "zod + libphonenumber-js, same STK rules (esbuild --minify
 const phones = [];
 const spellings = [(n) => `0${n}`, (n) => `+254${n}`, (n) => `254${n}`, (n) => `0${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`, (n) => `+254 ${n.slice(0, 3)}-${n.slice(3, 6)}-${n.slice(6)}`];
 const invalid = ["0712 345", "020 123 4567", "0800 720 000", "+44 20 7946 0958", "07123456789", "0712abc678", "", "712345678", "0150 123 456"];
-let seed = 42;
-const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+const rand = seededRandom(42);
 for (let i = 0; i < 1000; i++) {
   if (rand(10) < 7) {
     const prefix = ["7", "11", "10", "74", "79", "76"][rand(6)];

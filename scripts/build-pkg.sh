@@ -53,7 +53,7 @@ shorten() { # file old new
 }
 for glue in pkg/web/palpluss_stk.js pkg/checkout/web/palpluss_stk.js; do
   shorten "$glue" '`WebAssembly.instantiateStreaming` failed because your server does not serve Wasm with `application/wasm` MIME type. Falling back to `WebAssembly.instantiate` which is slower. Original error:\n' \
-    'palpluss-stk: serve the .wasm as application/wasm (it loads the slower way now):'
+    'palpluss-stk: serve the .wasm as application/wasm; loading it the slow way:'
   shorten "$glue" 'using deprecated parameters for `initSync()`; pass a single object instead' 'palpluss-stk: call initSync({ module })'
   shorten "$glue" 'using deprecated parameters for the initialization function; pass a single object instead' \
     'palpluss-stk: call init({ module_or_path })'
@@ -135,6 +135,10 @@ export * from "../web/palpluss_stk.js";
 JS
 echo 'export * from "../web/palpluss_stk.js";' > pkg/workerd/index.d.ts
 echo '{ "type": "module", "sideEffects": ["./index.js"] }' > pkg/workerd/package.json
+# The wrappers ship minified too, as the glue does (they count in their entries' sizes).
+for js in pkg/bundler/index.js pkg/checkout/bundler/index.js pkg/workerd/index.js; do
+  node_modules/.bin/esbuild --minify --format=esm --log-level=warning "$js" --outfile="$js.min" && mv "$js.min" "$js"
+done
 
 # The licences and the changelog ship in the tarball too.
 cp LICENSE-MIT LICENSE-APACHE CHANGELOG.md pkg/

@@ -327,7 +327,15 @@ fn scan(input: &str) -> Result<Scanned, PhoneError> {
         return Err(PhoneError::Empty);
     }
     let mut scanned = Scanned { digits: [0; MAX_COLLECTED_DIGITS], len: 0, overflow: false, plus: false };
-    for (i, c) in trimmed.char_indices() {
+    // By byte index, as `char_indices` would go, but an ASCII byte is its own char: numbers are
+    // ASCII, and a decoder call per char was a third of the time of a parse.
+    let mut i = 0;
+    while let Some(&byte) = trimmed.as_bytes().get(i) {
+        let c = match byte {
+            0..=0x7f => char::from(byte),
+            _ => trimmed.get(i..).and_then(|rest| rest.chars().next()).unwrap_or(char::REPLACEMENT_CHARACTER),
+        };
+        i += c.len_utf8();
         match c {
             '0'..='9' => {
                 if let Some(slot) = scanned.digits.get_mut(scanned.len) {
@@ -337,7 +345,7 @@ fn scan(input: &str) -> Result<Scanned, PhoneError> {
                     scanned.overflow = true;
                 }
             }
-            '+' if i == 0 => scanned.plus = true,
+            '+' if i == 1 => scanned.plus = true,
             c if is_separator(c) => {}
             _ => return Err(PhoneError::InvalidCharacters),
         }

@@ -14,27 +14,27 @@ fn national() -> impl Strategy<Value = String> {
     (prefix, 0u32..1_000_000).prop_map(|(p, rest)| format!("{p}{rest:06}"))
 }
 
-/// One of the accepted spellings of a national number, with separators sprinkled in.
+/// One of the accepted spellings of a national number, with separators sprinkled in (the no-break
+/// spaces and hyphens a copy from a web page or a phone's contacts brings too).
 fn spelling() -> impl Strategy<Value = (String, String)> {
-    (national(), 0usize..5, proptest::collection::vec(prop_oneof![Just(""), Just(" "), Just("-")], 14)).prop_map(
-        |(n, form, seps)| {
-            let digits = match form {
-                0 => format!("0{n}"),
-                1 => format!("+254{n}"),
-                2 => format!("254{n}"),
-                3 => format!("00254{n}"),
-                _ => format!("+2540{n}"),
-            };
-            let mut spelled = String::new();
-            for (i, c) in digits.chars().enumerate() {
-                if i > 0 && c != '+' {
-                    spelled.push_str(seps.get(i).copied().unwrap_or(""));
-                }
-                spelled.push(c);
+    let separator = prop_oneof![4 => Just(""), 2 => Just(" "), 2 => Just("-"), 1 => Just("\u{a0}"), 1 => Just("\u{202f}"), 1 => Just("\u{2011}")];
+    (national(), 0usize..5, proptest::collection::vec(separator, 14)).prop_map(|(n, form, seps)| {
+        let digits = match form {
+            0 => format!("0{n}"),
+            1 => format!("+254{n}"),
+            2 => format!("254{n}"),
+            3 => format!("00254{n}"),
+            _ => format!("+2540{n}"),
+        };
+        let mut spelled = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && c != '+' {
+                spelled.push_str(seps.get(i).copied().unwrap_or(""));
             }
-            (format!(" {spelled}\t"), format!("254{n}"))
-        },
-    )
+            spelled.push(c);
+        }
+        (format!(" {spelled}\t"), format!("254{n}"))
+    })
 }
 
 proptest! {

@@ -27,9 +27,8 @@ function fastIo(slots) {
 /** Writes `input` into the slot at `at`; false when the fast path cannot take it. */
 function fastPut(view, at, input) {
   if (typeof input !== "string" || input.length >= FAST_SLOT) return false;
-  const n = input.length;
-  view[at] = n;
-  for (let i = 0; i < n; i++) {
+  view[at] = input.length;
+  for (let i = 0; i < input.length; i++) {
     const c = input.charCodeAt(i);
     if (c > 127) return false;
     view[at + 1 + i] = c;
@@ -38,13 +37,14 @@ function fastPut(view, at, input) {
 }
 
 function fastNumber(view, at) {
-  return "254" + String.fromCharCode(view[at + 1], view[at + 2], view[at + 3], view[at + 4], view[at + 5],
+  // "254" and the 9 digits as one string (a concatenation would make two).
+  return String.fromCharCode(50, 53, 52, view[at + 1], view[at + 2], view[at + 3], view[at + 4], view[at + 5],
     view[at + 6], view[at + 7], view[at + 8], view[at + 9]);
 }
 
 function normalizePhone(input, options) {
   const view = fastIo(1);
-  if (view !== null && fastPut(view, 0, input) && wasm.palpluss_phone_normalize(1) === 1) {
+  if (view !== null && fastPut(view, 0, input) && wasm.palpluss_phone_normalize(1, 0)) {
     const out = fastIo(1); // parsing may have grown memory
     if (out[0] === 0) return fastNumber(out, 0);
   }
@@ -64,7 +64,7 @@ function checkPhone(input, options) {
   }
   if (locale === undefined || locale === "en" || locale === "sw") {
     const view = fastIo(1);
-    if (view !== null && fastPut(view, 0, input) && wasm.palpluss_phone_normalize(1) === 1) {
+    if (view !== null && fastPut(view, 0, input) && wasm.palpluss_phone_normalize(1, 1)) {
       const out = fastIo(1);
       const status = out[0];
       const key = status === 0 ? `${out[10]}.${out[11]}.${locale}` : `${status}.${locale}`;
@@ -87,8 +87,8 @@ function checkPhone(input, options) {
 function normalizePhones(inputs) {
   if (!Array.isArray(inputs)) throw new TypeError("normalizePhones takes an array");
   const n = inputs.length;
-  const phones = new Array(n).fill(null);
-  const codes = new Array(n).fill(null);
+  const phones = Array(n).fill(null);
+  const codes = Array(n).fill(null);
   for (let start = 0; start < n; start += FAST_CHUNK) {
     const count = Math.min(FAST_CHUNK, n - start);
     const view = fastIo(count);
@@ -101,9 +101,9 @@ function normalizePhones(inputs) {
       if (view !== null && !fastPut(view, i * FAST_SLOT, input)) view[i * FAST_SLOT] = 255;
     }
     // One call for the whole chunk.
-    const done = view !== null && wasm.palpluss_phone_normalize(count) === count;
+    const done = view !== null && wasm.palpluss_phone_normalize(count, 0) === count;
+    let out = done ? fastIo(count) : null;
     for (let i = 0; i < count; i++) {
-      const out = done ? fastIo(count) : null; // the ordinary path below may have grown memory
       if (out !== null && out[i * FAST_SLOT] === 0) phones[start + i] = fastNumber(out, i * FAST_SLOT);
       else {
         // An error (checkPhone asks the ordinary path once per kind of error), or an input the
@@ -111,6 +111,7 @@ function normalizePhones(inputs) {
         const checked = checkPhone(values[i]);
         if (checked.ok) phones[start + i] = checked.phone;
         else codes[start + i] = checked.code;
+        if (done) out = fastIo(count); // the ordinary path may have grown memory
       }
     }
   }

@@ -8,17 +8,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import * as esm from "../../pkg/node/index.mjs";
+import { seededRandom } from "../../bench/random.mjs";
 
 const cjs = createRequire(import.meta.url)("../../pkg/node/index.cjs");
 
-// mulberry32: a full 32-bit state in integer arithmetic (an LCG in doubles loses its low bits).
-let seed = 20261130;
-const rand = (n) => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n | 0;
-};
+const rand = seededRandom(20261130);
 const pick = (list) => list[rand(list.length)];
 const ALPHABET = [
   ..."0123456789", "0", "7", "1", " ", "-", "+", "\t", "(", ")", ".", "a", "Z", "\u00a0", "\u202f", "\u2011",

@@ -148,7 +148,9 @@ for (const [name, api] of [["ESM", esm], ["CommonJS", cjs]]) {
       const proxy = new Proxy(input, { get(target, key) { log.push(key); return target[key]; } });
       return [api.validateCheckout(proxy, options), log];
     };
-    for (const input of [valid, { ...valid, amount: 0 }, { ...valid, accountReference: " INV-1 " }, { ...valid, intent: "tok" }, {}]) {
+    const huge = "x".repeat(1 << 20);
+    for (const input of [valid, { ...valid, amount: 0 }, { ...valid, accountReference: " INV-1 " }, { ...valid, intent: "tok" }, {},
+      { ...valid, transactionDesc: huge }, { ...valid, phone: `0712 345 678${" ".repeat(1 << 20)}` }, { ...valid, accountReference: "INV-1é" }]) {
       const [fastAnswer, fastLog] = reads(input);
       const [oracle, oracleLog] = reads(input, {});
       assert.deepEqual(fastAnswer, oracle);

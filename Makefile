@@ -72,6 +72,7 @@ lint:
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --all-targets --target $(WASM_TARGET) --features browser,tiny-allocator -- -D warnings
 	cargo clippy --quiet --lib --target $(WASM_TARGET) --features abort-on-panic -- -D warnings
+	cargo clippy --quiet --lib --target $(WASM_TARGET) --features checkout,abort-on-panic -- -D warnings
 	cargo clippy --quiet --all-targets --target $(WASM_TARGET) --features checkout,tiny-allocator -- -D warnings
 	cargo clippy --quiet --target $(WASM_TARGET) --features worker -- -D warnings
 

@@ -30,7 +30,7 @@ WASM_OPT=node_modules/.bin/wasm-opt
 cargo build --quiet --release --lib --target wasm32-unknown-unknown --features abort-on-panic \
   --target-dir target/core
 cargo build --quiet --release --lib --target wasm32-unknown-unknown \
-  --features checkout,tiny-allocator --target-dir target/checkout
+  --features checkout,abort-on-panic --target-dir target/checkout
 CORE=target/core/wasm32-unknown-unknown/release/palpluss_stk.wasm
 CHECKOUT=target/checkout/wasm32-unknown-unknown/release/palpluss_stk.wasm
 

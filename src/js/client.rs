@@ -4,11 +4,13 @@
 //! Errors are JS `Error`s with a `kind` (`validation`, `api`, `rate_limit`, `network`, `timeout`),
 //! a `code`, and a `message` fit to show the customer; PalPluss's own wording stays in `apiMessage`.
 
-use gloo_net::http::Request;
+#[allow(unused_imports)]
+use crate::prelude::*;
 use js_sys::{Array, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use super::http::{fetch, is_abort, FetchResponse};
 use super::{checkout_object, field_error_object, read_limits, read_locale, read_request, set, LOCALE_OPTION_ERROR};
 use crate::locale::Locale;
 use crate::notice::{too_many_attempts, Notice};
@@ -155,7 +157,7 @@ impl ClientConfig {
             DEFAULT_TIMEOUT_MS
         } else {
             match timeout.as_f64() {
-                Some(ms) if ms.fract() == 0.0 && (1.0..=600_000.0).contains(&ms) => ms as u32,
+                Some(ms) if ms % 1.0 == 0.0 && (1.0..=600_000.0).contains(&ms) => ms as u32,
                 _ => return Err(option_error("timeoutMs must be a whole number of milliseconds from 1 to 600000.")),
             }
         };
@@ -318,32 +320,30 @@ fn idempotency_key() -> Option<String> {
     random_uuid.call0(&crypto).ok()?.as_string()
 }
 
-async fn post_once(config: &ClientConfig, body: &str, key: Option<&str>) -> Result<gloo_net::http::Response, Sent> {
-    let signal = abort_signal_timeout(config.timeout_ms).ok();
+async fn post_once(config: &ClientConfig, body: &str, key: Option<&str>) -> Result<FetchResponse, Sent> {
+    let signal = abort_signal_timeout(config.timeout_ms).ok().map(JsValue::from);
     let url = join(&[config.base_url.as_str(), "/payments/stk"]);
     // The proxy's messages (field errors, refusals) come back in this language.
-    let mut builder = Request::post(&url)
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .header("Accept-Language", config.locale().as_str());
+    let mut headers = vec![
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json"),
+        ("Accept-Language", config.locale().as_str()),
+    ];
     if let Some(key) = key {
-        builder = builder.header("Idempotency-Key", key);
+        headers.push(("Idempotency-Key", key));
     }
-    let sent = builder.abort_signal(signal.as_ref()).body(body.to_owned());
-    let response = match sent {
-        Ok(request) => request.send().await,
-        Err(e) => Err(e),
-    };
-    response.map_err(|e| if is_timeout(&e) { Sent::Timeout } else { Sent::Network })
+    let response = fetch("POST", &url, &headers, Some(body), signal.as_ref()).await;
+    response.map_err(|e| if is_abort(&e) { Sent::Timeout } else { Sent::Network })
 }
 
 /// Reads the proxy's answer: the pending transaction, or one typed error.
-async fn classify(response: gloo_net::http::Response, l: Locale) -> Result<JsValue, JsValue> {
+async fn classify(response: FetchResponse, l: Locale) -> Result<JsValue, JsValue> {
     let status = response.status();
-    let retry_after_header = response.headers().get("Retry-After");
-    let text = match response.text().await {
+    let retry_after_header = response.header("Retry-After");
+    let text = match response.body_text().await {
         Ok(text) => text,
-        Err(e) => return Err(transport_error(&e, l)),
+        // The body stopped coming: the timeout fired, or the network failed.
+        Err(e) => return Err(failure(is_abort(&e), l)),
     };
     let json = JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
     let get = |target: &JsValue, key: &str| Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
@@ -381,16 +381,6 @@ async fn classify(response: gloo_net::http::Response, l: Locale) -> Result<JsVal
     Err(error.into())
 }
 
-/// Whether a failure before any answer was the abort signal (the timeout) firing.
-fn is_timeout(error: &gloo_net::Error) -> bool {
-    matches!(error, gloo_net::Error::JsError(e) if e.name == "TimeoutError" || e.name == "AbortError")
-}
-
-/// A failure while reading an answer: a timeout or a network error.
-fn transport_error(error: &gloo_net::Error, l: Locale) -> JsValue {
-    failure(is_timeout(error), l)
-}
-
 /// The error for no answer: `StkTimeoutError` or `StkNetworkError`.
 fn failure(timed_out: bool, l: Locale) -> JsValue {
     if timed_out {
@@ -409,13 +399,26 @@ fn retry_after_seconds(header: Option<&str>, details: &JsValue) -> u64 {
         }
         let at = js_sys::Date::parse(value);
         if at.is_finite() {
-            return ((at - js_sys::Date::now()) / 1000.0).ceil().max(0.0) as u64;
+            return ceil_seconds((at - js_sys::Date::now()) / 1000.0);
         }
     }
     let from_details = Reflect::get(details, &JsValue::from_str("retryAfterSeconds")).ok().and_then(|v| v.as_f64());
     match from_details {
-        Some(s) if s.is_finite() && s >= 0.0 => s.ceil() as u64,
+        Some(s) if s.is_finite() && s >= 0.0 => ceil_seconds(s),
         _ => crate::proxy::DEFAULT_RETRY_AFTER_SECONDS,
+    }
+}
+
+/// Whole seconds, rounded up; 0 for a time already past (or not a number). `f64::ceil` is std's.
+fn ceil_seconds(seconds: f64) -> u64 {
+    if seconds.is_nan() || seconds <= 0.0 {
+        return 0;
+    }
+    let whole = seconds as u64; // saturates
+    if (whole as f64) < seconds {
+        whole.saturating_add(1)
+    } else {
+        whole
     }
 }
 

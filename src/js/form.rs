@@ -3,6 +3,8 @@
 //! messages in place (`setCustomValidity`, `aria-invalid`, an `aria-describedby` error text), and
 //! submits through the same code as `StkClient`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
 
@@ -13,7 +15,7 @@ use web_sys::{CustomEvent, CustomEventInit, Element, Event, HtmlElement, HtmlFor
 
 use super::client::{field_errors, submit, ClientConfig};
 use super::wait::{status_route, wait_for_result};
-use super::{raw_value, read_limits, read_locale, set, LOCALE_OPTION_ERROR};
+use super::{raw_value, read_limits, read_locale, set, OneThread, LOCALE_OPTION_ERROR};
 use crate::phone::{format_phone_as_you_type, PhoneNumber};
 use crate::stk::{decimal, join, CheckoutForm, Field, FieldError, Limits, RawStkRequest, RawValue};
 
@@ -44,9 +46,8 @@ const FIELDS: [Field; 4] = [Field::Amount, Field::Phone, Field::AccountReference
 /// The controls that submit a form.
 const SUBMIT_BUTTONS: &str = "button[type=submit], button:not([type]), input[type=submit]";
 
-thread_local! {
-    static NEXT_ID: Cell<u32> = const { Cell::new(0) };
-}
+/// The last number given to a form's ids (the module runs on one thread; no std needed).
+static NEXT_ID: OneThread<Cell<u32>> = OneThread(Cell::new(0));
 
 /// An event listener this helper added, kept to remove it on detach.
 type Listener = (web_sys::EventTarget, &'static str, Closure<dyn FnMut(Event)>);
@@ -126,10 +127,8 @@ pub fn attach_checkout_form(
     let names = get(&options, "fields");
     let values = get(&options, "values");
     let document = form.owner_document().ok_or_else(|| usage_error("the form is not in a document."))?;
-    let id = NEXT_ID.with(|n| {
-        n.set(n.get() + 1);
-        n.get()
-    });
+    let id = NEXT_ID.0.get().wrapping_add(1);
+    NEXT_ID.0.set(id);
     let created = RefCell::new(Vec::new());
 
     let mut controls = Vec::new();

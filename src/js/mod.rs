@@ -11,6 +11,8 @@ mod client;
 #[cfg(feature = "checkout")]
 mod form;
 #[cfg(feature = "checkout")]
+mod http;
+#[cfg(feature = "checkout")]
 mod wait;
 
 #[cfg(feature = "checkout")]

@@ -5,12 +5,14 @@
 //! The browser APIs are reached through `js-sys` (`EventSource`, `setTimeout`): a handful of
 //! dynamic calls cost less wasm than typed bindings for each.
 
-use gloo_net::http::Request;
+#[allow(unused_imports)]
+use crate::prelude::*;
 use js_sys::{Array, Function, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::client::{stk_error, ClientConfig};
+use super::http::fetch;
 use crate::notice::Notice;
 use crate::stk::join;
 
@@ -81,10 +83,10 @@ pub(crate) async fn wait_for_result(
         if js_sys::Date::now() >= deadline {
             return Err(stk_error("StkTimeoutError", "timeout", "TIMEOUT", Notice::WaitTimeout.message(l)).into());
         }
-        let answer = Request::get(&base).header("Authorization", &authorization).header("Accept", "application/json");
-        if let Ok(response) = answer.send().await {
+        let headers = [("Authorization", authorization.as_str()), ("Accept", "application/json")];
+        if let Ok(response) = fetch("GET", &base, &headers, None, None).await {
             let status = response.status();
-            let json = response.text().await.ok().and_then(|t| JSON::parse(&t).ok()).unwrap_or(JsValue::UNDEFINED);
+            let json = response.body_text().await.ok().and_then(|t| JSON::parse(&t).ok()).unwrap_or(JsValue::UNDEFINED);
             if status == 404 {
                 // The proxy no longer knows it (retention), or never did: asking again will not help.
                 let e = stk_error("StkApiError", "api", "PAYMENT_NOT_FOUND", Notice::PaymentNotFound.message(l));

@@ -168,6 +168,12 @@ async fn rate_limits_say_how_long_to_wait() {
     let e = pay(&c, GOOD).await.unwrap_err();
     assert_eq!(get(&e, "retryAfter").as_f64(), Some(3600.0));
     assert!(text(&e, "message").contains("60 minutes"), "{}", text(&e, "message"));
+    // Part of a second is a whole second more; a time already past is no wait at all.
+    let fraction = banned.replace("3600", "90.2");
+    stub_fetch(&api(429, &fraction, ""));
+    assert_eq!(get(&pay(&c, GOOD).await.unwrap_err(), "retryAfter").as_f64(), Some(91.0));
+    stub_fetch(&api(429, banned, "'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT'"));
+    assert_eq!(get(&pay(&c, GOOD).await.unwrap_err(), "retryAfter").as_f64(), Some(0.0));
 }
 
 #[wasm_bindgen_test]

@@ -33,7 +33,7 @@ fn is_final(payment: &JsValue) -> bool {
 pub(crate) fn status_route(transaction: &JsValue) -> Option<(String, String)> {
     let url = get(transaction, "statusUrl").as_string().filter(|u| u.starts_with("/payments/"))?;
     let token = get(transaction, "statusToken").as_string()?;
-    let safe = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b));
+    let safe = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/'));
     (safe(&url) && safe(&token) && !token.is_empty()).then_some((url, token))
 }
 

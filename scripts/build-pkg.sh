@@ -45,6 +45,11 @@ bind "$CORE" nodejs pkg/node
 bind "$CORE" web pkg/web
 bind "$CHECKOUT" web pkg/checkout/web
 
+# Short import names in the browser builds (the Node build keeps wasm-bindgen's: there they are
+# the CommonJS module's own exports, and its size has no budget).
+node scripts/short-imports.mjs pkg/web/palpluss_stk_bg.wasm pkg/web/palpluss_stk.js
+node scripts/short-imports.mjs pkg/checkout/web/palpluss_stk_bg.wasm pkg/checkout/web/palpluss_stk.js
+
 # The loader's three warnings, said in fewer words (the browser entry has a 20 KB budget): what to
 # do, not wasm-bindgen's account of it. Each must match once, or the build stops.
 shorten() { # file old new

@@ -7,8 +7,8 @@
 //
 //   node scripts/short-imports.mjs pkg/checkout/web/palpluss_stk_bg.wasm pkg/checkout/web/palpluss_stk.js
 //
-// Run on the glue as wasm-bindgen wrote it (before minifying): each import must be found once as
-// a key of its imports object, or nothing is written and the build stops.
+// Each import must be found once as a key of the glue's imports object (as wasm-bindgen writes it,
+// or minified), or nothing is written and the build stops.
 import { readFileSync, writeFileSync } from "node:fs";
 
 const [wasmPath, gluePath] = process.argv.slice(2);
@@ -103,11 +103,12 @@ const shortNames = new Set();
 for (const [field, short] of renamed) {
   if (shortNames.has(short)) throw new Error(`short-imports: ${short} twice`);
   shortNames.add(short);
-  // A key of the imports object, as wasm-bindgen writes it: `        name: function(`.
-  const key = new RegExp(`^(\\s+)${field.replace(/[$]/g, "\\$&")}(: function\\()`, "gm");
+  // A key of the imports object: `name:` at the start of a line (as wasm-bindgen writes it) or
+  // after `{` or `,` (minified, as worker-build bundles it).
+  const key = new RegExp(`(?<=(?:^|[{,])\\s*)${field.replace(/[$]/g, "\\$&")}(?=\\s*:)`, "gm");
   const found = glue.match(key)?.length ?? 0;
   if (found !== 1) throw new Error(`short-imports: ${field} is a key of the glue's imports ${found} times, not once`);
-  glue = glue.replace(key, `$1${short}$2`);
+  glue = glue.replace(key, short);
 }
 
 writeFileSync(wasmPath, Buffer.concat(out));

@@ -126,28 +126,48 @@ function limits() {
 }
 
 // validateCheckout's fast path: a checkout of a number and three short ASCII texts with nothing
-// to trim and none of the other fields, as a browser sends it, with no options. Each field is read
-// once; when the fast path cannot answer (any other checkout, and every invalid one), the ordinary
-// path reads a copy of what was read, so its answer is about these values.
+// to trim and none of the other fields, as a browser sends it, with no options or only a language
+// of ours (a valid checkout has no message to translate). Everything is read once, in the ordinary
+// path's order (the options' locale, their amountMax, the fields); when the fast path cannot
+// answer (other options, any other checkout, every invalid one), the ordinary path is given copies
+// of what was read, so its answer is about these values.
 const CHECKOUT_FIELDS = ["amount", "phone", "accountReference", "transactionDesc", "callbackUrl", "channelId", "credential_id", "intent", "turnstileToken"];
 
-function validateCheckout(input, options) {
-  let copy;
+/** Reads `source[key]` into `copy` once; a getter that throws leaves a value the ordinary path
+ * cannot use either (an object, where text or a number belongs). */
+function fastRead(source, key, copy) {
   try {
-    copy = options == null && typeof input === "object" && input !== null && !Array.isArray(input) && {};
+    copy[key] = source[key];
+  } catch {
+    copy[key] = copy;
+  }
+  return copy[key];
+}
+
+function validateCheckout(input, options) {
+  let checkout = false;
+  try {
+    checkout = typeof input === "object" && input !== null && !Array.isArray(input);
   } catch {} // Array.isArray throws on a revoked proxy
-  if (!copy) return slowValidateCheckout(input, options);
-  const [amount, phone, accountReference, transactionDesc, ...others] = CHECKOUT_FIELDS.map((key) => {
-    try {
-      return (copy[key] = input[key]);
-    } catch {
-      return (copy[key] = copy); // a throwing getter: a value that is not usable, as the ordinary path reads it
+  if (!checkout || (options != null && typeof options !== "object")) return slowValidateCheckout(input, options);
+  let settings = options;
+  if (options != null) {
+    settings = {};
+    const locale = fastRead(options, "locale", settings);
+    if (!(locale === undefined || locale === "en" || locale === "sw")) {
+      // The ordinary path decides (a region tag, or not a language), and reads amountMax from the
+      // options only if it goes on to.
+      Object.defineProperty(settings, "amountMax", { get: () => options.amountMax });
+      return slowValidateCheckout(input, settings);
     }
-  });
+    if (fastRead(options, "amountMax", settings) !== undefined) return slowValidateCheckout(input, settings);
+  }
+  const copy = {};
+  const [amount, phone, accountReference, transactionDesc, ...others] = CHECKOUT_FIELDS.map((key) => fastRead(input, key, copy));
   const view = fastIo(4);
   return view !== null && typeof amount === "number" && others.every((value) => value === undefined)
     && fastPut(view, FAST_SLOT, phone) && fastPut(view, 2 * FAST_SLOT, accountReference) && fastPut(view, 3 * FAST_SLOT, transactionDesc)
     && wasm.palpluss_checkout_check(amount)
     ? { ok: true, errors: [], value: { amount, phone: fastNumber(fastIo(4), FAST_SLOT), accountReference, transactionDesc } }
-    : slowValidateCheckout(copy, options);
+    : slowValidateCheckout(copy, settings);
 }

@@ -1,7 +1,7 @@
 // The fast paths (src/js/fast.js + src/js/fast.rs) give exactly what the ordinary path gives.
 // The phone oracle is `checkPhone` with a region tag for the language ("en-KE", "sw-KE"), which
 // always takes the ordinary path (the fast paths keep only "en" and "sw"); validateCheckout's is
-// the same call with an options object (the fast path takes only calls without options). Random and hostile inputs
+// the same call with a region tag for the language too (the fast path takes only "en" and "sw"). Random and hostile inputs
 // (non-ASCII digits and spaces, lone surrogates, the 63-character boundary, megabyte strings,
 // non-strings), in both Node entries, in both languages.
 import { test } from "node:test";
@@ -132,8 +132,9 @@ for (const [name, api] of [["ESM", esm], ["CommonJS", cjs]]) {
       }
       if (rand(10) === 0) input.note = "an unknown field";
       if (rand(30) === 0) delete input[pick(["amount", "phone", "accountReference", "transactionDesc"])];
-      const oracle = api.validateCheckout(input, {});
-      const answer = api.validateCheckout(input);
+      const options = pick([undefined, null, {}, { locale: "en" }, { locale: "sw" }]);
+      const oracle = api.validateCheckout(input, { locale: options?.locale === "sw" ? "sw-KE" : "en-KE" });
+      const answer = api.validateCheckout(input, options);
       assert.deepEqual(answer, oracle, JSON.stringify(input, (_, v) => (typeof v === "bigint" ? `${v}n` : v)));
       assert.equal(JSON.stringify(answer), JSON.stringify(oracle), "the same keys in the same order");
       if (oracle.ok) fast++;
@@ -148,23 +149,24 @@ for (const [name, api] of [["ESM", esm], ["CommonJS", cjs]]) {
       const proxy = new Proxy(input, { get(target, key) { log.push(key); return target[key]; } });
       return [api.validateCheckout(proxy, options), log];
     };
+    const ordinary = { locale: "en-KE" }; // a region tag: always the ordinary path
     const huge = "x".repeat(1 << 20);
     for (const input of [valid, { ...valid, amount: 0 }, { ...valid, accountReference: " INV-1 " }, { ...valid, intent: "tok" }, {},
       { ...valid, transactionDesc: huge }, { ...valid, phone: `0712 345 678${" ".repeat(1 << 20)}` }, { ...valid, accountReference: "INV-1é" }]) {
       const [fastAnswer, fastLog] = reads(input);
-      const [oracle, oracleLog] = reads(input, {});
+      const [oracle, oracleLog] = reads(input, ordinary);
       assert.deepEqual(fastAnswer, oracle);
       assert.deepEqual(fastLog, oracleLog, "each field read once, in order");
     }
     // A getter that throws is a value that is not usable, however many fields come after it.
     const throwing = { ...valid };
     Object.defineProperty(throwing, "phone", { get() { throw new Error("getter"); }, enumerable: true });
-    assert.deepEqual(api.validateCheckout(throwing), api.validateCheckout(throwing, {}));
+    assert.deepEqual(api.validateCheckout(throwing), api.validateCheckout(throwing, ordinary));
     assert.equal(api.validateCheckout(throwing).errors[0].field, "phone");
     // Fields the ordinary path reads from the prototype chain count on the fast path too.
     const withIntent = Object.create({ intent: 42 });
     Object.assign(withIntent, valid);
-    assert.deepEqual(api.validateCheckout(withIntent), api.validateCheckout(withIntent, {}));
+    assert.deepEqual(api.validateCheckout(withIntent), api.validateCheckout(withIntent, ordinary));
     assert.equal(api.validateCheckout(withIntent).ok, false);
     // Not objects, arrays, proxies with throwing traps, a revoked proxy.
     const trap = new Proxy({}, { get() { throw new Error("trap"); } });
@@ -172,9 +174,35 @@ for (const [name, api] of [["ESM", esm], ["CommonJS", cjs]]) {
     revoke();
     const array = Object.assign([], valid);
     for (const input of [undefined, null, 5, "x", Symbol("s"), 10n, () => {}, array, trap, revoked, Object.create(null)]) {
-      assert.deepEqual(api.validateCheckout(input), api.validateCheckout(input, {}), typeof input);
+      assert.deepEqual(api.validateCheckout(input), api.validateCheckout(input, ordinary), typeof input);
     }
-    // Options take the ordinary path; a bad one is still reported.
+    // The options are read once too, before the fields, as the ordinary path reads them: a bad
+    // locale stops there; an amountMax (or a region tag) sends the rest the ordinary way.
+    const FIELDS = ["amount", "phone", "accountReference", "transactionDesc", "callbackUrl", "channelId", "credential_id", "intent", "turnstileToken"];
+    for (const [options, optionReads, fieldReads] of [
+      [{ locale: "sw" }, ["locale", "amountMax"], FIELDS],
+      [{}, ["locale", "amountMax"], FIELDS],
+      [{ locale: "fr" }, ["locale"], []],
+      [{ locale: "sw-KE" }, ["locale", "amountMax"], FIELDS],
+      [{ amountMax: 200 }, ["locale", "amountMax"], FIELDS],
+      [{ amountMax: "x" }, ["locale", "amountMax"], []],
+      [{ locale: "sw-KE", amountMax: 50 }, ["locale", "amountMax"], FIELDS],
+    ]) {
+      for (const input of [valid, { ...valid, amount: 0 }]) {
+        const log = [];
+        const logged = (target, tag) => new Proxy(target, { get(t, key) { log.push(`${tag}.${String(key)}`); return t[key]; } });
+        const answer = api.validateCheckout(logged(input, "input"), logged(options, "options"));
+        assert.deepEqual(log, [...optionReads.map((k) => `options.${k}`), ...fieldReads.map((k) => `input.${k}`)], JSON.stringify(options));
+        const regional = options.locale === "sw" ? { ...options, locale: "sw-KE" } : options.locale === undefined ? { ...options, locale: "en-KE" } : options;
+        assert.deepEqual(answer, api.validateCheckout(input, regional), JSON.stringify(options));
+      }
+    }
+    const throwingOptions = { get locale() { throw new Error("getter"); } };
+    assert.equal(api.validateCheckout(valid, throwingOptions).errors[0].field, "options.locale");
+    assert.equal(api.validateCheckout(valid, { locale: "sw-KE", amountMax: 50 }).errors[0].code, "AMOUNT_TOO_LARGE", "a region tag keeps its amountMax");
+    assert.equal(api.validateCheckout(valid, { locale: "sw-KE", get amountMax() { throw new Error("getter"); } }).errors[0].field, "options.amountMax");
+    assert.equal(api.validateCheckout({ ...valid, amount: 0 }, { locale: "sw" }).errors[0].message, "Kiasi lazima kiwe angalau KES 1.");
+    // Other options take the ordinary path; a bad one is still reported.
     assert.equal(api.validateCheckout(valid, { locale: "fr" }).errors[0].field, "options.locale");
     assert.equal(api.validateCheckout({ ...valid, amount: 300 }, { amountMax: 200 }).errors[0].code, "AMOUNT_TOO_LARGE");
     assert.deepEqual(api.validateCheckout(valid), { ok: true, errors: [], value: { ...valid, phone: "254712345678" } });

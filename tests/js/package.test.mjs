@@ -5,6 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { consumerProject, root, run as runIn } from "./consumer.mjs";
 
 let project, dir;
@@ -82,6 +83,16 @@ test("signCheckoutIntent in Node (ESM and CommonJS) gives the Rust signer's toke
   writeFileSync(join(dir, "intent.cjs"), `const { signCheckoutIntent } = require("palpluss-stk");\n${check}`);
   assert.equal(node("intent.mjs"), expected);
   assert.equal(node("intent.cjs"), expected);
+});
+
+test("the browser validators entry keeps to its 20 KB gzip budget, through the bundler entry too", () => {
+  // What a page downloads from the packed tarball: the wasm and its glue (and the bundler entry's
+  // wrapper). Node's zlib at level 9 gives about 1% more than `make size`'s gzip -9: this is the
+  // stricter of the two. The budget is 20,000 bytes.
+  const gz = (file) => gzipSync(readFileSync(join(dir, "node_modules/palpluss-stk", file)), { level: 9 }).length;
+  const web = gz("web/palpluss_stk_bg.wasm") + gz("web/palpluss_stk.js");
+  const bundler = web + gz("bundler/index.js");
+  assert.ok(bundler <= 20_000, `web entry ${web} B, bundler entry ${bundler} B`);
 });
 
 test("the web entry initialises from the .wasm next to it", () => {

@@ -64,7 +64,7 @@ for glue in pkg/web/palpluss_stk.js pkg/checkout/web/palpluss_stk.js; do
     'palpluss-stk: call init({ module_or_path })'
 done
 
-# The phone fast paths (src/js/fast.js, over src/js/fast.rs's buffer) take the place of the
+# The fast paths (src/js/fast.js, over src/js/fast.rs's buffer) take the place of the
 # generated normalizePhone, checkPhone, limits and validateCheckout, which stay in the module as the ordinary path. The glue is
 # wasm-bindgen's (pinned version); each rename must match once, or the build stops.
 add_fast_paths() { # glue-file esm|cjs

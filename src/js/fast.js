@@ -1,4 +1,4 @@
-// ---- palpluss-stk: the phone fast paths (src/js/fast.js, added to the glue by scripts/build-pkg.sh) ----
+// ---- palpluss-stk: the fast paths (src/js/fast.js, added to the glue by scripts/build-pkg.sh) ----
 // An ASCII input of at most 63 characters is written straight into a buffer the module owns
 // (src/js/fast.rs) and parsed there; a number comes back as 9 digits. No TextEncoder, no
 // TextDecoder, no malloc per call. Everything else (non-ASCII, long, not a string, and every error,

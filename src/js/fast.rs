@@ -1,5 +1,5 @@
-//! The phone fast paths' side in Rust: a buffer JS writes ASCII inputs into and reads answers from,
-//! so that normalising a number costs two integer calls instead of a string copied in through
+//! The fast paths' side in Rust: a buffer JS writes short ASCII inputs into and reads answers
+//! from, so that normalising a number costs two integer calls instead of a string copied in through
 //! `TextEncoder` and a string copied out through `TextDecoder` (bench/run.mjs measured the copies,
 //! not the parsing, as the cost of a call).
 //!
@@ -10,10 +10,9 @@
 //!
 //! Layout, one [`SLOT`]-byte slot per input: JS writes `[len, bytes...]`; Rust answers `[0, the 9
 //! national digits, the network, whether the range is known]` for a number (the last two only
-//! when asked for), or `[1 + the error's
-//! discriminant]` for an error (JS learns each one's code from the ordinary path once), or `[255]`
-//! where the ordinary path must decide (not ASCII, or a length byte over [`SLOT_INPUT`], which is
-//! how `normalizePhones` marks a list item it does not take).
+//! when asked for), `[1 + the error's discriminant]` for an error (JS learns each one's code from
+//! the ordinary path once), or `[255]` where the ordinary path must decide (not ASCII, or a length
+//! byte over [`SLOT_INPUT`], which is how `normalizePhones` marks a list item it does not take).
 //!
 //! `validateCheckout` uses slots 1 to 3 the same way (see [`palpluss_checkout_check`]): a
 //! checkout of a number and three short ASCII texts, with no other field, is checked by the same

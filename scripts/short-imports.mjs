@@ -99,10 +99,7 @@ while (at < wasm.length) {
   at = end;
 }
 
-const shortNames = new Set();
 for (const [field, short] of renamed) {
-  if (shortNames.has(short)) throw new Error(`short-imports: ${short} twice`);
-  shortNames.add(short);
   // A key of the imports object: `name:` at the start of a line (as wasm-bindgen writes it) or
   // after `{` or `,` (minified, as worker-build bundles it).
   const key = new RegExp(`(?<=(?:^|[{,])\\s*)${field.replace(/[$]/g, "\\$&")}(?=\\s*:)`, "gm");

@@ -1,7 +1,8 @@
 //! Small text helpers, written out rather than taken from `core::str` where core's general
 //! versions cost the browser module more than the rules need: the UTF-8 validator behind
 //! `str::from_utf8` (0.7 KB), the char searcher behind `split_once(char)` and `contains(char)`
-//! with `memchr` (0.9 KB), and `Iterator::nth` (0.4 KB). Each gives exactly what the core function would (tested against it).
+//! with `memchr` (0.9 KB), and `Iterator::nth` (0.4 KB). Each gives exactly what the core function
+//! would (tested against it).
 
 /// The bytes as text when they are all ASCII (the only bytes the callers have).
 pub(crate) fn ascii_text(bytes: &[u8]) -> Option<&str> {

@@ -31,7 +31,7 @@ help:
 	@echo "make soak    5 minutes of 200 customers paying at once (the whole lifecycle) plus hostile traffic"
 	@echo "make bench   size and speed beside libphonenumber-js, zod and plain JS (table + out/bench/results.json)"
 	@echo "make fuzz    fuzz the phone parser and the validators for FUZZ_SECONDS (default 60) each"
-	@echo "make update-phone-data  regenerate src/phone_data.rs from libphonenumber's metadata (PHONENUMBERS_VERSION)"
+	@echo "make update-phone-data  regenerate src/rules/phone_data.rs from libphonenumber's metadata (PHONENUMBERS_VERSION)"
 
 ## tools: everything the build and the tests need, skipped when already present.
 tools: node_modules/.installed
@@ -110,7 +110,7 @@ update-phone-data:
 	@[[ -x target/phone-data-venv/bin/python ]] || python3 -m venv target/phone-data-venv
 	target/phone-data-venv/bin/pip install --quiet --disable-pip-version-check phonenumbers==$(PHONENUMBERS_VERSION)
 	target/phone-data-venv/bin/python scripts/update-phone-data.py
-	rustfmt --edition 2021 src/phone_data.rs
+	rustfmt --edition 2021 src/rules/phone_data.rs
 
 clean:
 	cargo clean

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/phone_data.rs from libphonenumber's metadata and carrier map.
+"""Writes src/rules/phone_data.rs from libphonenumber's metadata and carrier map.
 
 Run through `make update-phone-data`, which installs the pinned `phonenumbers` package (Python's port
 of libphonenumber, which ships both the KE metadata and the carrier map) into a private venv.
@@ -104,7 +104,7 @@ def main():
 //! (scripts/update-phone-data.py) from libphonenumber's metadata and carrier map as shipped in
 //! Python's `phonenumbers` {version}. Do not edit: run the script again to refresh.
 
-use crate::phone::Network;
+use crate::rules::network::Network;
 
 /// Where the ranges below come from.
 pub const PHONE_DATA_VERSION: &str = "libphonenumber metadata {version} (phonenumbers {version})";
@@ -124,7 +124,7 @@ pub(crate) const ASSIGNED_MOBILE: &[(u32, u32)] = &[
 pub(crate) const NETWORK_RANGES: &[(u32, u32, Network)] = &[
 {"".join(f"    ({lo}, {hi}, Network::{n}),{chr(10)}" for lo, hi, n in networks)}];
 """
-    (ROOT / "src" / "phone_data.rs").write_text(rust)
+    (ROOT / "src" / "rules" / "phone_data.rs").write_text(rust)
     tsv = [f"# KE entries of libphonenumber's carrier map (phonenumbers {version}): national prefix, carrier"]
     tsv += [f"{p}\t{carriers[p]}" for p in sorted(carriers)]
     (ROOT / "tests" / "data").mkdir(exist_ok=True)

@@ -19,8 +19,16 @@
 //! # Ok::<(), palpluss_stk::PhoneError>(())
 //! ```
 //!
-//! The pure modules ([`phone`], [`stk`], [`palpluss`]) have no platform dependency. The JavaScript
-//! bindings live in `js`, compiled for `wasm32` with the `browser` feature.
+//! Three layers, each depending only on the ones before it:
+//! - [`rules`]: what the browser and the edge share (phone numbers, the STK request rules, the
+//!   customer messages in English and Kiswahili);
+//! - [`palpluss`]: PalPluss's request and response types;
+//! - [`edge`]: the Worker's decisions (configuration, routes and refusals, the payment lifecycle,
+//!   the guard, the upstream budget, signed events), pure, with time as a parameter.
+//!
+//! Then the glue, which only translates: `js` (the npm package's bindings, `wasm32` with the
+//! `browser` feature) and the Worker (`wasm32` with the `worker` feature). Nothing above the glue
+//! has a platform dependency.
 #![cfg_attr(feature = "abort-on-panic", no_std)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
@@ -35,16 +43,9 @@ mod prelude {
     pub(crate) use alloc::{format, vec};
 }
 
-pub mod guard;
-pub mod lifecycle;
-pub mod locale;
-pub mod notice;
+pub mod edge;
 pub mod palpluss;
-pub mod phone;
-mod phone_data;
-pub mod proxy;
-pub mod stk;
-mod text;
+pub mod rules;
 
 #[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub mod js;
@@ -53,14 +54,50 @@ pub mod js;
 #[cfg(all(target_arch = "wasm32", feature = "worker"))]
 mod worker;
 
-pub use locale::{Locale, UnknownLocale};
-pub use phone::{format_phone_as_you_type, normalize_phone, Network, PhoneError, PhoneNumber};
-pub use phone_data::{KE_MOBILE_PATTERN, PHONE_DATA_VERSION};
-pub use stk::{
+pub use rules::locale::{Locale, UnknownLocale};
+pub use rules::network::Network;
+pub use rules::phone::{format_phone_as_you_type, normalize_phone, PhoneError, PhoneNumber};
+pub use rules::phone_data::{KE_MOBILE_PATTERN, PHONE_DATA_VERSION};
+pub use rules::stk::{
     CheckoutForm, ErrorCode, Field, FieldError, Limits, RawStkRequest, RawValue, StkPushRequest, ValidationErrors,
     ACCOUNT_REFERENCE_MAX_CHARS, AMOUNT_MAX_LIMIT, AMOUNT_MIN, CALLBACK_URL_MAX_CHARS, DEFAULT_AMOUNT_MAX,
     TRANSACTION_DESC_MAX_CHARS,
 };
+
+// The 0.1 module paths, kept so that code written against 0.1 compiles unchanged (CHANGELOG.md,
+// 0.2.0). Hidden from the docs: each item is documented where it lives now, under `rules` or `edge`.
+#[doc(hidden)]
+pub use rules::{locale, notice, phone, stk};
+
+/// 0.1's `palpluss_stk::guard`: now [`edge::guard`], and `base64url_decode` in [`edge::encoding`].
+#[doc(hidden)]
+pub mod guard {
+    pub use crate::edge::encoding::base64url_decode;
+    pub use crate::edge::guard::*;
+}
+
+/// 0.1's `palpluss_stk::lifecycle`: now [`edge::lifecycle`], [`edge::observe`], [`edge::budget`],
+/// [`edge::events`] and [`edge::encoding`].
+#[doc(hidden)]
+pub mod lifecycle {
+    pub use crate::edge::budget::*;
+    pub use crate::edge::encoding::{base64url, iso8601};
+    pub use crate::edge::events::*;
+    pub use crate::edge::lifecycle::*;
+    pub use crate::edge::observe::*;
+}
+
+/// 0.1's `palpluss_stk::proxy`: now [`edge::proxy`], [`edge::config`], [`edge::variables`],
+/// [`edge::route`], [`edge::codes`] and [`edge::encoding`].
+#[doc(hidden)]
+pub mod proxy {
+    pub use crate::edge::codes;
+    pub use crate::edge::config::*;
+    pub use crate::edge::encoding::uuid_v4;
+    pub use crate::edge::proxy::*;
+    pub use crate::edge::route::{is_payment_id, loggable_path, query_param, WEBHOOK_PATH_PREFIX};
+    pub use crate::edge::variables::*;
+}
 
 /// Single-threaded wasm (no atomics target feature): nothing else can allocate concurrently.
 #[cfg(all(target_arch = "wasm32", feature = "tiny-allocator"))]

@@ -24,10 +24,10 @@ use core::cell::RefCell;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::OneThread;
-use crate::phone::{PhoneError, PhoneNumber};
-use crate::stk::{CheckoutForm, Limits, RawStkRequest, RawValue};
-use crate::text::ascii_text;
+use super::values::OneThread;
+use crate::rules::phone::{PhoneError, PhoneNumber};
+use crate::rules::stk::{CheckoutForm, Limits, RawStkRequest, RawValue};
+use crate::rules::text::ascii_text;
 
 /// Bytes per slot.
 const SLOT: usize = 64;

@@ -13,11 +13,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CustomEvent, CustomEventInit, Element, Event, HtmlElement, HtmlFormElement, HtmlInputElement};
 
-use super::client::{field_errors, submit, ClientConfig};
+use super::client::{field_errors, submit};
+use super::client_config::ClientConfig;
+use super::values::{raw_value, read_limits, read_locale, set, OneThread, LOCALE_OPTION_ERROR};
 use super::wait::{status_route, wait_for_result};
-use super::{raw_value, read_limits, read_locale, set, OneThread, LOCALE_OPTION_ERROR};
-use crate::phone::{format_phone_as_you_type, PhoneNumber};
-use crate::stk::{decimal, join, CheckoutForm, Field, FieldError, Limits, RawStkRequest, RawValue};
+use crate::rules::phone::{format_phone_as_you_type, PhoneNumber};
+use crate::rules::stk::{CheckoutForm, Field, FieldError, Limits, RawStkRequest, RawValue};
+use crate::rules::text::{decimal, join};
 
 #[wasm_bindgen(typescript_custom_section)]
 const FORM_TYPES: &'static str = r#"

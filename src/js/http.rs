@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::{set, static_js};
+use super::values::{set, static_js};
 
 #[wasm_bindgen]
 extern "C" {

@@ -11,10 +11,10 @@ use js_sys::{Array, Function, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::client::{stk_error, ClientConfig};
+use super::client_config::{stk_error, ClientConfig};
 use super::http::fetch;
-use crate::notice::Notice;
-use crate::stk::join;
+use crate::rules::notice::Notice;
+use crate::rules::text::join;
 
 /// How long to wait for a final status (the proxy stops polling PalPluss after 5 minutes too).
 const WAIT_MS: f64 = 300_000.0;

@@ -1,15 +1,15 @@
 //! The `Budget` Durable Object: one per deployment (named "global"), the only place that counts
 //! calls made with the key. It stores [`UpstreamBudget`] and answers its decisions; the decisions
-//! themselves are pure (`crate::lifecycle`).
+//! themselves are pure (`crate::edge::budget`).
 
 use std::cell::RefCell;
 
 use ::worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
 
-use crate::lifecycle::{CallKind, UpstreamBudget};
-use crate::proxy::query_param;
+use crate::edge::budget::{CallKind, UpstreamBudget};
+use crate::edge::route::query_param;
 
-use super::{config, now_ms};
+use super::env::{config, now_ms};
 
 const KEY: &str = "budget";
 
@@ -32,8 +32,8 @@ impl DurableObject for Budget {
             let stored = text.and_then(|t| UpstreamBudget::from_text(&t));
             self.budget.borrow_mut().get_or_insert(stored.unwrap_or_default());
         }
-        let limit =
-            config(&self.env).map_or(crate::proxy::DEFAULT_UPSTREAM_RATE_PER_MINUTE, |c| c.upstream_rate_per_minute());
+        let limit = config(&self.env)
+            .map_or(crate::edge::variables::DEFAULT_UPSTREAM_RATE_PER_MINUTE, |c| c.upstream_rate_per_minute());
         let now = now_ms();
         // The wire is plain: the operation in the path, numbers in the query, the wait in the body.
         let url = req.inner().url();

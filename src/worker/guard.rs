@@ -1,7 +1,7 @@
 //! The `Guard` Durable Object: one per `Idempotency-Key` (named `key:{key}`) and one per phone
 //! (named `phone:{254...}`). Each keeps one small record and answers one decision at a time, so
 //! simultaneous requests with one key, or to one phone, are decided one after the other. The
-//! decisions and the stored text formats are pure (`crate::guard`); here is only storage, the
+//! decisions and the stored text formats are pure (`crate::edge::guard`); here is only storage, the
 //! alarm that forgets, and the wire.
 //!
 //! The wire is plain: the operation in the path, numbers in the query, text in the body, the
@@ -13,13 +13,13 @@ use std::cell::{Cell, RefCell};
 use ::worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, ScheduledTime, State};
 use wasm_bindgen::JsValue;
 
-use crate::guard::{
+use crate::edge::guard::{
     decide_idempotency, entry_expired, IdempotencyDecision, IdempotencyEntry, KeptAnswer, PhoneHistory, PhoneRefusal,
     IDEMPOTENCY_TTL_MS,
 };
-use crate::proxy::query_param;
+use crate::edge::route::query_param;
 
-use super::now_ms;
+use super::env::now_ms;
 
 /// Storage keys: a key object's entry, a phone object's history.
 const ENTRY: &str = "k";

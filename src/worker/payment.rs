@@ -1,7 +1,7 @@
 //! The `Payment` Durable Object: one per transaction (named by PalPluss's transaction id). It
 //! stores the record, asks PalPluss when a webhook hints or the poll schedule says so, streams the
 //! status to browsers, and delivers the merchant's signed events. Every decision it executes comes
-//! from `crate::lifecycle`; here is only storage, scheduling and I/O.
+//! from `crate::edge` (lifecycle, observe, events); here is only storage, scheduling and I/O.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -15,14 +15,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 
-use crate::lifecycle::{
-    expired, next_wake, observation_from, poll_at, retry_delay, sign_event, MerchantEvent, Payment as Record,
-    WebhookDecision, WebhookHint, DAY_MS, SIGNATURE_HEADER,
-};
-use crate::locale::Locale;
+use super::env::{config, now_ms};
+use super::{budget, upstream};
+use crate::edge::events::{retry_delay, sign_event, MerchantEvent, SIGNATURE_HEADER};
+use crate::edge::lifecycle::{expired, next_wake, poll_at, Payment as Record, WebhookDecision, DAY_MS};
+use crate::edge::observe::{observation_from, WebhookHint};
 use crate::palpluss::Envelope;
-
-use super::{budget, config, now_ms, upstream};
+use crate::rules::locale::Locale;
 
 const KEY: &str = "p";
 /// An SSE stream lasts this long from opening.

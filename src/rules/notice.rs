@@ -21,8 +21,8 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use crate::locale::Locale;
-use crate::stk::{decimal, join};
+use crate::rules::locale::Locale;
+use crate::rules::text::{decimal, join};
 
 /// A customer message. Each says what happened and what to do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

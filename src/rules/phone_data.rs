@@ -2,7 +2,7 @@
 //! (scripts/update-phone-data.py) from libphonenumber's metadata and carrier map as shipped in
 //! Python's `phonenumbers` 9.0.43. Do not edit: run the script again to refresh.
 
-use crate::phone::Network;
+use crate::rules::network::Network;
 
 /// Where the ranges below come from.
 pub const PHONE_DATA_VERSION: &str = "libphonenumber metadata 9.0.43 (phonenumbers 9.0.43)";

@@ -14,11 +14,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::lifecycle::{base64url, hex, hmac};
-use crate::locale::Locale;
-use crate::notice::Notice;
-use crate::proxy::codes;
-use crate::stk::CheckoutForm;
+use super::codes;
+use super::encoding::{base64url, base64url_decode, hex, hmac};
+use crate::rules::locale::Locale;
+use crate::rules::notice::Notice;
+use crate::rules::stk::CheckoutForm;
 
 /// How long an answer is kept for its `Idempotency-Key`.
 pub const IDEMPOTENCY_TTL_MS: u64 = 24 * 3_600_000;
@@ -314,39 +314,6 @@ pub fn intent_matches(intent: &Intent, form: &CheckoutForm) -> Result<(), Intent
     } else {
         Err(IntentError::Mismatch(fields))
     }
-}
-
-/// Strict RFC 4648 section 5 base64url without padding: `None` for padding, other characters, an
-/// impossible length, or non-zero trailing bits (so each value has one spelling).
-pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| -> Option<u32> {
-        Some(u32::from(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        }))
-    };
-    if text.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    for chunk in text.as_bytes().chunks(4) {
-        let mut n = 0u32;
-        for (i, &c) in chunk.iter().enumerate() {
-            n |= value(c)? << (18 - 6 * i);
-        }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        let keep = chunk.len() - 1;
-        // Bits beyond the kept bytes must be zero.
-        if bytes.iter().skip(keep).any(|&b| b != 0) {
-            return None;
-        }
-        out.extend(bytes.iter().take(keep));
-    }
-    Some(out)
 }
 
 /// Why a push to this phone must wait.

@@ -1,9 +1,9 @@
-//! The proxy's decisions, free of any platform code: configuration, CORS, the body sent upstream,
-//! `Retry-After`, redaction and log masking. The Worker (`src/worker`) only moves bytes between
-//! these functions and the runtime, so everything that could go wrong is tested natively here.
+//! The Worker's configuration: every variable read and checked once, and what it decides (the
+//! callback URL, the allowed origins, the body sent upstream, the secrets to redact).
 //!
 //! ```
-//! use palpluss_stk::proxy::{Config, mask_phone};
+//! use palpluss_stk::edge::config::Config;
+//! use palpluss_stk::edge::proxy::mask_phone;
 //!
 //! let config = Config::from_lookup(|name| match name {
 //!     "PALPLUSS_API_KEY" => Some("pk_live_123".to_owned()),
@@ -23,150 +23,14 @@ use core::fmt;
 
 use serde::Serialize;
 
-use crate::locale::Locale;
-use crate::stk::{
-    is_uuid, CheckoutForm, ErrorCode, Field, FieldError, Limits, RawStkRequest, RawValue, ValidationErrors,
-    AMOUNT_MAX_LIMIT,
+use super::encoding::{base64, constant_time_eq, percent_encode};
+use super::route::WEBHOOK_PATH_PREFIX;
+use super::variables::*;
+use crate::rules::locale::Locale;
+use crate::rules::stk::{
+    is_uuid, validate_callback_url, CheckoutForm, ErrorCode, Field, FieldError, Limits, RawStkRequest, RawValue,
+    ValidationErrors, AMOUNT_MAX_LIMIT,
 };
-
-/// The PalPluss API used when `PALPLUSS_BASE_URL` is not set.
-pub const DEFAULT_BASE_URL: &str = "https://api.palpluss.com/v1";
-/// The largest request body the proxy reads: a checkout form is a few hundred bytes.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
-/// How long the proxy waits for PalPluss when `UPSTREAM_TIMEOUT_MS` is not set.
-pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u32 = 15_000;
-/// The `Retry-After` given on a 429 when PalPluss states no wait.
-pub const DEFAULT_RETRY_AFTER_SECONDS: u64 = 60;
-
-/// A configuration variable the Worker reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Variable {
-    /// `PALPLUSS_API_KEY` (a secret).
-    ApiKey,
-    /// `PALPLUSS_BASE_URL`
-    BaseUrl,
-    /// `CALLBACK_URL`
-    CallbackUrl,
-    /// `ALLOWED_ORIGINS`
-    AllowedOrigins,
-    /// `PALPLUSS_CHANNEL_ID`
-    ChannelId,
-    /// `PALPLUSS_CREDENTIAL_ID`
-    CredentialId,
-    /// `AMOUNT_MAX`
-    AmountMax,
-    /// `UPSTREAM_TIMEOUT_MS`
-    UpstreamTimeoutMs,
-    /// `WEBHOOK_SECRET` (a secret): enables `POST /webhooks/palpluss/{secret}`.
-    WebhookSecret,
-    /// `MERCHANT_WEBHOOK_URL`: where signed payment events go.
-    MerchantWebhookUrl,
-    /// `MERCHANT_WEBHOOK_SECRET` (a secret): the key events are signed with.
-    MerchantWebhookSecret,
-    /// `UPSTREAM_RATE_PER_MINUTE`: the most calls with the key in any 60 s.
-    UpstreamRatePerMinute,
-    /// `RETENTION_DAYS`: how long payment records are kept.
-    RetentionDays,
-    /// `INTENT_SECRET` (a secret): pushes must carry an intent signed with it.
-    IntentSecret,
-    /// `TURNSTILE_SECRET` (a secret): pushes must carry a Turnstile token that siteverify accepts.
-    TurnstileSecret,
-    /// `TURNSTILE_VERIFY_URL`: where Turnstile tokens are checked.
-    TurnstileVerifyUrl,
-    /// `PHONE_COOLDOWN_SECONDS`: how long an open push keeps its phone busy.
-    PhoneCooldownSeconds,
-    /// `PHONE_MAX_PER_HOUR`: the most pushes to one phone in any hour.
-    PhoneMaxPerHour,
-}
-
-impl Variable {
-    /// Every variable, in the order `/health` reports them.
-    pub const ALL: [Variable; 18] = [
-        Variable::ApiKey,
-        Variable::BaseUrl,
-        Variable::CallbackUrl,
-        Variable::AllowedOrigins,
-        Variable::ChannelId,
-        Variable::CredentialId,
-        Variable::AmountMax,
-        Variable::UpstreamTimeoutMs,
-        Variable::WebhookSecret,
-        Variable::MerchantWebhookUrl,
-        Variable::MerchantWebhookSecret,
-        Variable::UpstreamRatePerMinute,
-        Variable::RetentionDays,
-        Variable::IntentSecret,
-        Variable::TurnstileSecret,
-        Variable::TurnstileVerifyUrl,
-        Variable::PhoneCooldownSeconds,
-        Variable::PhoneMaxPerHour,
-    ];
-
-    /// The variable's name, e.g. `"CALLBACK_URL"`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Variable::ApiKey => "PALPLUSS_API_KEY",
-            Variable::BaseUrl => "PALPLUSS_BASE_URL",
-            Variable::CallbackUrl => "CALLBACK_URL",
-            Variable::AllowedOrigins => "ALLOWED_ORIGINS",
-            Variable::ChannelId => "PALPLUSS_CHANNEL_ID",
-            Variable::CredentialId => "PALPLUSS_CREDENTIAL_ID",
-            Variable::AmountMax => "AMOUNT_MAX",
-            Variable::UpstreamTimeoutMs => "UPSTREAM_TIMEOUT_MS",
-            Variable::WebhookSecret => "WEBHOOK_SECRET",
-            Variable::MerchantWebhookUrl => "MERCHANT_WEBHOOK_URL",
-            Variable::MerchantWebhookSecret => "MERCHANT_WEBHOOK_SECRET",
-            Variable::UpstreamRatePerMinute => "UPSTREAM_RATE_PER_MINUTE",
-            Variable::RetentionDays => "RETENTION_DAYS",
-            Variable::IntentSecret => "INTENT_SECRET",
-            Variable::TurnstileSecret => "TURNSTILE_SECRET",
-            Variable::TurnstileVerifyUrl => "TURNSTILE_VERIFY_URL",
-            Variable::PhoneCooldownSeconds => "PHONE_COOLDOWN_SECONDS",
-            Variable::PhoneMaxPerHour => "PHONE_MAX_PER_HOUR",
-        }
-    }
-
-    /// Whether the proxy cannot work without it (`CALLBACK_URL` may be left empty when
-    /// `WEBHOOK_SECRET` is set: the callback is then derived from the Worker's host).
-    pub const fn required(self) -> bool {
-        matches!(self, Variable::ApiKey | Variable::CallbackUrl)
-    }
-}
-
-/// A configuration problem. It names the variable and never carries its value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The variable at fault.
-    pub variable: Variable,
-    /// `true` when it is missing, `false` when it is set but malformed.
-    pub missing: bool,
-    /// What a valid value looks like.
-    pub expected: &'static str,
-}
-
-impl ConfigError {
-    /// The machine code, naming the variable: `CONFIG_MISSING_CALLBACK_URL`,
-    /// `CONFIG_INVALID_AMOUNT_MAX`, ...
-    pub fn code(&self) -> String {
-        let kind = if self.missing { "CONFIG_MISSING_" } else { "CONFIG_INVALID_" };
-        [kind, self.variable.name()].concat()
-    }
-
-    /// A message for the merchant's logs and the 500 answer: the variable and the expected form.
-    pub fn message(&self) -> String {
-        let state = if self.missing { " is not set: it must be " } else { " is malformed: it must be " };
-        ["The proxy is misconfigured. ", self.variable.name(), state, self.expected, "."].concat()
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message())
-    }
-}
-
-impl core::error::Error for ConfigError {}
 
 /// The Worker's configuration, checked once per isolate.
 #[derive(Clone, PartialEq, Eq)]
@@ -257,8 +121,7 @@ impl Config {
             (Some(url), _) => {
                 // A loopback http callback is allowed only while talking to a local simulator:
                 // PalPluss itself could never reach it.
-                let ok =
-                    crate::stk::validate_callback_url(&url).is_ok() || (base_is_loopback && is_loopback_http(&url));
+                let ok = validate_callback_url(&url).is_ok() || (base_is_loopback && is_loopback_http(&url));
                 if !ok {
                     return Err(invalid(Variable::CallbackUrl, CALLBACK));
                 }
@@ -443,9 +306,7 @@ impl Config {
     /// Whether a webhook path's last segment is `WEBHOOK_SECRET` (compared in constant time).
     /// Always `false` when no secret is configured.
     pub fn webhook_secret_matches(&self, candidate: &str) -> bool {
-        self.webhook_secret
-            .as_deref()
-            .is_some_and(|secret| crate::lifecycle::constant_time_eq(secret.as_bytes(), candidate.as_bytes()))
+        self.webhook_secret.as_deref().is_some_and(|secret| constant_time_eq(secret.as_bytes(), candidate.as_bytes()))
     }
 
     /// Where signed payment events go, if anywhere.
@@ -594,13 +455,6 @@ impl Turnstile {
     }
 }
 
-/// Cloudflare's siteverify, the default of `TURNSTILE_VERIFY_URL`.
-pub const DEFAULT_TURNSTILE_VERIFY_URL: &str = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
-/// The default of `PHONE_COOLDOWN_SECONDS`.
-pub const DEFAULT_PHONE_COOLDOWN_S: u32 = 60;
-/// The default of `PHONE_MAX_PER_HOUR`.
-pub const DEFAULT_PHONE_MAX_PER_HOUR: u32 = 5;
-
 /// Where signed payment events go (`MERCHANT_WEBHOOK_URL` and `MERCHANT_WEBHOOK_SECRET`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct MerchantWebhook {
@@ -613,82 +467,6 @@ pub struct MerchantWebhook {
 impl fmt::Debug for MerchantWebhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MerchantWebhook").field("url", &self.url).field("secret", &"[redacted]").finish()
-    }
-}
-
-/// The webhook route's path before the secret.
-pub const WEBHOOK_PATH_PREFIX: &str = "/webhooks/palpluss/";
-/// The default of `UPSTREAM_RATE_PER_MINUTE` (PalPluss allows 60 requests a minute per key).
-pub const DEFAULT_UPSTREAM_RATE_PER_MINUTE: u32 = 60;
-/// The default of `RETENTION_DAYS`.
-pub const DEFAULT_RETENTION_DAYS: u32 = 7;
-
-/// Percent-encodes everything but unreserved characters (for an id in a URL path).
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(b"0123456789ABCDEF".get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
-            out.push(char::from(b"0123456789ABCDEF".get(usize::from(b & 15)).copied().unwrap_or(b'0')));
-        }
-    }
-    out
-}
-
-/// A payment id as the status routes accept it: 1 to 128 letters, digits, `-` or `_`. Anything
-/// else is answered like an unknown id.
-pub fn is_payment_id(id: &str) -> bool {
-    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
-}
-
-/// The first value of a query parameter in a URL, percent-decoded (`+` as a space); `None` when
-/// absent or not valid UTF-8 once decoded.
-///
-/// ```
-/// use palpluss_stk::proxy::query_param;
-///
-/// assert_eq!(query_param("https://x/p?a=1&token=ab%2Dc_d#f", "token").as_deref(), Some("ab-c_d"));
-/// assert_eq!(query_param("https://x/p?tokens=1", "token"), None);
-/// ```
-pub fn query_param(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    let query = query.split('#').next().unwrap_or("");
-    let raw = query.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (key == name).then_some(value)
-    })?;
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = |at: usize| bytes.get(at).and_then(|c| (*c as char).to_digit(16));
-        match (b, hex(i + 1), hex(i + 2)) {
-            (b'%', Some(high), Some(low)) => {
-                out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Masks the webhook secret in a path for logs: `/webhooks/palpluss/***`.
-pub fn loggable_path(path: &str) -> &str {
-    if path.starts_with(WEBHOOK_PATH_PREFIX) {
-        "/webhooks/palpluss/***"
-    } else {
-        path
     }
 }
 
@@ -706,7 +484,7 @@ fn parse_whole(text: &str, max: u64) -> Option<u64> {
 
 /// `https://host[:port][/path]` with no query, fragment or credentials: a base URL.
 fn is_plain_https_url(url: &str) -> bool {
-    crate::stk::validate_callback_url(url).is_ok() && !url.contains(['?', '#'])
+    validate_callback_url(url).is_ok() && !url.contains(['?', '#'])
 }
 
 /// `http://127.0.0.1[:port][/path]` or `http://localhost[:port][/path]`.
@@ -731,160 +509,4 @@ fn is_origin(origin: &str) -> bool {
     matches!(scheme, "https" | "http")
         && !rest.is_empty()
         && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
-}
-
-/// Masks a phone number for logs, keeping what support needs to tell numbers apart:
-/// `254712345678` becomes `2547******78`. Anything not 12 ASCII digits is masked entirely.
-pub fn mask_phone(phone: &str) -> String {
-    if phone.len() == 12 && phone.bytes().all(|b| b.is_ascii_digit()) {
-        [phone.get(..4).unwrap_or(""), "******", phone.get(10..).unwrap_or("")].concat()
-    } else {
-        "************".to_owned()
-    }
-}
-
-/// The `Retry-After` for a 429: PalPluss's header when it is a number of seconds or an HTTP date,
-/// else `error.details.retryAfterSeconds` from the body, else [`DEFAULT_RETRY_AFTER_SECONDS`].
-///
-/// ```
-/// use palpluss_stk::proxy::retry_after;
-///
-/// assert_eq!(retry_after(Some("120"), b""), "120");
-/// let body = br#"{"success":false,"error":{"code":"STK_TEMP_BANNED","message":"m","details":{"retryAfterSeconds":3599}},"requestId":"r"}"#;
-/// assert_eq!(retry_after(None, body), "3599");
-/// assert_eq!(retry_after(Some("soon"), b"not json"), "60");
-/// ```
-pub fn retry_after(header: Option<&str>, body: &[u8]) -> String {
-    if let Some(value) = header.map(str::trim) {
-        let seconds = !value.is_empty() && value.len() <= 10 && value.bytes().all(|b| b.is_ascii_digit());
-        let http_date =
-            value.len() == 29 && value.ends_with(" GMT") && value.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
-        if seconds || http_date {
-            return value.to_owned();
-        }
-    }
-    let from_body = serde_json::from_slice::<crate::palpluss::Envelope<serde_json::Value>>(body)
-        .ok()
-        .and_then(|envelope| envelope.into_result().err())
-        .and_then(|error| error.retry_after_seconds());
-    from_body.unwrap_or(DEFAULT_RETRY_AFTER_SECONDS).to_string()
-}
-
-/// Replaces every occurrence of each secret in `text` with `[redacted]`. Applied to everything
-/// that comes back from upstream, so that even an API that echoed the key could not leak it.
-pub fn redact(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_owned();
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), "[redacted]");
-        }
-    }
-    out
-}
-
-/// Whether a `Content-Type` is JSON: `application/json`, with parameters (`; charset=utf-8`) allowed.
-pub fn is_json_content_type(value: &str) -> bool {
-    let essence = value.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case("application/json")
-}
-
-/// Formats 16 random bytes as a version 4 UUID (the request id).
-pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(36);
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
-        }
-        let digit = |n: u8| char::from(HEX.get(usize::from(n)).copied().unwrap_or(b'0'));
-        out.push(digit(b >> 4));
-        out.push(digit(b & 0x0f));
-    }
-    out
-}
-
-/// Standard base64 with padding (for the Basic credentials).
-fn base64(input: &[u8]) -> String {
-    crate::lifecycle::base64_encode(input, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true)
-}
-
-/// The codes of the errors the proxy answers itself.
-pub mod codes {
-    /// Every code the proxy answers with itself (not PalPluss's, not `CONFIG_*`).
-    pub const ALL: [&str; 24] = [
-        INVALID_JSON,
-        VALIDATION_FAILED,
-        ORIGIN_NOT_ALLOWED,
-        NOT_FOUND,
-        METHOD_NOT_ALLOWED,
-        BODY_TOO_LARGE,
-        UNSUPPORTED_MEDIA_TYPE,
-        UPSTREAM_UNAVAILABLE,
-        UPSTREAM_TIMEOUT,
-        BUSY,
-        PAYMENT_NOT_FOUND,
-        RATE_LIMITED,
-        IDEMPOTENCY_KEY_INVALID,
-        IDEMPOTENCY_KEY_IN_USE,
-        IDEMPOTENCY_KEY_REUSED,
-        INTENT_REQUIRED,
-        INTENT_INVALID,
-        INTENT_EXPIRED,
-        INTENT_MISMATCH,
-        TURNSTILE_REQUIRED,
-        TURNSTILE_FAILED,
-        TURNSTILE_UNAVAILABLE,
-        PHONE_BUSY,
-        PHONE_LIMIT,
-    ];
-    /// 400: the body is not valid JSON (or not an object).
-    pub const INVALID_JSON: &str = "INVALID_JSON";
-    /// 400: the checkout failed validation; `details` holds the field errors.
-    pub const VALIDATION_FAILED: &str = crate::palpluss::codes::VALIDATION_FAILED;
-    /// 403: the `Origin` is not in `ALLOWED_ORIGINS`.
-    pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
-    /// 404: no such route.
-    pub const NOT_FOUND: &str = "NOT_FOUND";
-    /// 405: the route exists, the method does not.
-    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
-    /// 413: the body is over 16 KiB.
-    pub const BODY_TOO_LARGE: &str = "BODY_TOO_LARGE";
-    /// 415: the body is not `application/json`.
-    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
-    /// 502: PalPluss could not be reached or answered something that is not a PalPluss envelope.
-    pub const UPSTREAM_UNAVAILABLE: &str = "UPSTREAM_UNAVAILABLE";
-    /// 504: PalPluss did not answer in time.
-    pub const UPSTREAM_TIMEOUT: &str = "UPSTREAM_TIMEOUT";
-    /// 429: the upstream budget (`UPSTREAM_RATE_PER_MINUTE`) has no call left for a push.
-    pub const BUSY: &str = "BUSY";
-    /// 404: no payment with that id and token (unknown id and wrong token look the same).
-    pub const PAYMENT_NOT_FOUND: &str = "PAYMENT_NOT_FOUND";
-    /// 429: too many pushes from this client IP (the Rate Limiting binding).
-    pub const RATE_LIMITED: &str = "RATE_LIMITED";
-    /// 400: the `Idempotency-Key` header is not 1-255 characters from `!` to `~`.
-    pub const IDEMPOTENCY_KEY_INVALID: &str = "IDEMPOTENCY_KEY_INVALID";
-    /// 409: a request with this `Idempotency-Key` is still in flight.
-    pub const IDEMPOTENCY_KEY_IN_USE: &str = "IDEMPOTENCY_KEY_IN_USE";
-    /// 422: this `Idempotency-Key` was used with another body.
-    pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
-    /// 400: `INTENT_SECRET` is set and the body has no `intent`.
-    pub const INTENT_REQUIRED: &str = "INTENT_REQUIRED";
-    /// 400: the intent is malformed or its signature does not match.
-    pub const INTENT_INVALID: &str = "INTENT_INVALID";
-    /// 400: the intent is past its `exp` (60 s skew allowed).
-    pub const INTENT_EXPIRED: &str = "INTENT_EXPIRED";
-    /// 400: the request differs from the intent; `details.fields` names the fields.
-    pub const INTENT_MISMATCH: &str = "INTENT_MISMATCH";
-    /// 400: `TURNSTILE_SECRET` is set and the body has no `turnstileToken`.
-    pub const TURNSTILE_REQUIRED: &str = "TURNSTILE_REQUIRED";
-    /// 403: siteverify refused the Turnstile token.
-    pub const TURNSTILE_FAILED: &str = "TURNSTILE_FAILED";
-    /// 503: siteverify could not be asked or could not say.
-    pub const TURNSTILE_UNAVAILABLE: &str = "TURNSTILE_UNAVAILABLE";
-    /// 429: a push to this phone is still open and younger than `PHONE_COOLDOWN_SECONDS`.
-    pub const PHONE_BUSY: &str = "PHONE_BUSY";
-    /// 429: this phone had `PHONE_MAX_PER_HOUR` pushes in the last hour.
-    pub const PHONE_LIMIT: &str = "PHONE_LIMIT";
 }

@@ -1,0 +1,77 @@
+//! The codes of the errors the proxy answers itself (PalPluss's envelope, `error.code`).
+
+/// Every code the proxy answers with itself (not PalPluss's, not `CONFIG_*`).
+pub const ALL: [&str; 24] = [
+    INVALID_JSON,
+    VALIDATION_FAILED,
+    ORIGIN_NOT_ALLOWED,
+    NOT_FOUND,
+    METHOD_NOT_ALLOWED,
+    BODY_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    UPSTREAM_UNAVAILABLE,
+    UPSTREAM_TIMEOUT,
+    BUSY,
+    PAYMENT_NOT_FOUND,
+    RATE_LIMITED,
+    IDEMPOTENCY_KEY_INVALID,
+    IDEMPOTENCY_KEY_IN_USE,
+    IDEMPOTENCY_KEY_REUSED,
+    INTENT_REQUIRED,
+    INTENT_INVALID,
+    INTENT_EXPIRED,
+    INTENT_MISMATCH,
+    TURNSTILE_REQUIRED,
+    TURNSTILE_FAILED,
+    TURNSTILE_UNAVAILABLE,
+    PHONE_BUSY,
+    PHONE_LIMIT,
+];
+/// 400: the body is not valid JSON (or not an object).
+pub const INVALID_JSON: &str = "INVALID_JSON";
+/// 400: the checkout failed validation; `details` holds the field errors.
+pub const VALIDATION_FAILED: &str = crate::palpluss::codes::VALIDATION_FAILED;
+/// 403: the `Origin` is not in `ALLOWED_ORIGINS`.
+pub const ORIGIN_NOT_ALLOWED: &str = "ORIGIN_NOT_ALLOWED";
+/// 404: no such route.
+pub const NOT_FOUND: &str = "NOT_FOUND";
+/// 405: the route exists, the method does not.
+pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+/// 413: the body is over 16 KiB.
+pub const BODY_TOO_LARGE: &str = "BODY_TOO_LARGE";
+/// 415: the body is not `application/json`.
+pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+/// 502: PalPluss could not be reached or answered something that is not a PalPluss envelope.
+pub const UPSTREAM_UNAVAILABLE: &str = "UPSTREAM_UNAVAILABLE";
+/// 504: PalPluss did not answer in time.
+pub const UPSTREAM_TIMEOUT: &str = "UPSTREAM_TIMEOUT";
+/// 429: the upstream budget (`UPSTREAM_RATE_PER_MINUTE`) has no call left for a push.
+pub const BUSY: &str = "BUSY";
+/// 404: no payment with that id and token (unknown id and wrong token look the same).
+pub const PAYMENT_NOT_FOUND: &str = "PAYMENT_NOT_FOUND";
+/// 429: too many pushes from this client IP (the Rate Limiting binding).
+pub const RATE_LIMITED: &str = "RATE_LIMITED";
+/// 400: the `Idempotency-Key` header is not 1-255 characters from `!` to `~`.
+pub const IDEMPOTENCY_KEY_INVALID: &str = "IDEMPOTENCY_KEY_INVALID";
+/// 409: a request with this `Idempotency-Key` is still in flight.
+pub const IDEMPOTENCY_KEY_IN_USE: &str = "IDEMPOTENCY_KEY_IN_USE";
+/// 422: this `Idempotency-Key` was used with another body.
+pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
+/// 400: `INTENT_SECRET` is set and the body has no `intent`.
+pub const INTENT_REQUIRED: &str = "INTENT_REQUIRED";
+/// 400: the intent is malformed or its signature does not match.
+pub const INTENT_INVALID: &str = "INTENT_INVALID";
+/// 400: the intent is past its `exp` (60 s skew allowed).
+pub const INTENT_EXPIRED: &str = "INTENT_EXPIRED";
+/// 400: the request differs from the intent; `details.fields` names the fields.
+pub const INTENT_MISMATCH: &str = "INTENT_MISMATCH";
+/// 400: `TURNSTILE_SECRET` is set and the body has no `turnstileToken`.
+pub const TURNSTILE_REQUIRED: &str = "TURNSTILE_REQUIRED";
+/// 403: siteverify refused the Turnstile token.
+pub const TURNSTILE_FAILED: &str = "TURNSTILE_FAILED";
+/// 503: siteverify could not be asked or could not say.
+pub const TURNSTILE_UNAVAILABLE: &str = "TURNSTILE_UNAVAILABLE";
+/// 429: a push to this phone is still open and younger than `PHONE_COOLDOWN_SECONDS`.
+pub const PHONE_BUSY: &str = "PHONE_BUSY";
+/// 429: this phone had `PHONE_MAX_PER_HOUR` pushes in the last hour.
+pub const PHONE_LIMIT: &str = "PHONE_LIMIT";

@@ -1,0 +1,122 @@
+//! The Worker's routes, by path and method: which route a request is for, what it allows, and
+//! how its path is logged.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+/// The webhook route's path before the secret.
+pub const WEBHOOK_PATH_PREFIX: &str = "/webhooks/palpluss/";
+
+/// A payment id as the status routes accept it: 1 to 128 letters, digits, `-` or `_`. Anything
+/// else is answered like an unknown id.
+pub fn is_payment_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+}
+
+/// The first value of a query parameter in a URL, percent-decoded (`+` as a space); `None` when
+/// absent or not valid UTF-8 once decoded.
+///
+/// ```
+/// use palpluss_stk::proxy::query_param;
+///
+/// assert_eq!(query_param("https://x/p?a=1&token=ab%2Dc_d#f", "token").as_deref(), Some("ab-c_d"));
+/// assert_eq!(query_param("https://x/p?tokens=1", "token"), None);
+/// ```
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or("");
+    let raw = query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (key == name).then_some(value)
+    })?;
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = |at: usize| bytes.get(at).and_then(|c| (*c as char).to_digit(16));
+        match (b, hex(i + 1), hex(i + 2)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Masks the webhook secret in a path for logs: `/webhooks/palpluss/***`.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with(WEBHOOK_PATH_PREFIX) {
+        "/webhooks/palpluss/***"
+    } else {
+        path
+    }
+}
+
+/// The Worker's routes, by path.
+///
+/// ```
+/// use palpluss_stk::edge::route::Route;
+///
+/// assert_eq!(Route::of("/payments/stk"), Route::Push);
+/// assert_eq!(Route::of("/payments/t-1/events"), Route::Events("t-1"));
+/// assert_eq!(Route::of("/payments/t-1/x/y"), Route::NotFound);
+/// assert_eq!(Route::of("/webhooks/palpluss/s3cret"), Route::Webhook("s3cret"));
+/// assert_eq!(Route::Status("t-1").methods(), "GET, HEAD, OPTIONS");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// `GET /health`
+    Health,
+    /// `POST /payments/stk`
+    Push,
+    /// `GET /payments/{id}`
+    Status(&'a str),
+    /// `GET /payments/{id}/events`
+    Events(&'a str),
+    /// `POST /webhooks/palpluss/{secret}`, with the secret as given (checked by the config).
+    Webhook(&'a str),
+    /// Anything else.
+    NotFound,
+}
+
+impl<'a> Route<'a> {
+    /// The route a path is for.
+    pub fn of(path: &'a str) -> Route<'a> {
+        if let Some(secret) = path.strip_prefix(WEBHOOK_PATH_PREFIX) {
+            return Route::Webhook(secret);
+        }
+        match path {
+            "/health" => Route::Health,
+            "/payments/stk" => Route::Push,
+            _ => match path.strip_prefix("/payments/") {
+                Some(rest) => match rest.strip_suffix("/events") {
+                    Some(id) => Route::Events(id),
+                    None if !rest.contains('/') => Route::Status(rest),
+                    None => Route::NotFound,
+                },
+                None => Route::NotFound,
+            },
+        }
+    }
+
+    /// The methods the route answers (`Allow`, and the preflight's `Access-Control-Allow-Methods`).
+    pub fn methods(self) -> &'static str {
+        match self {
+            Route::Health => "GET, HEAD, OPTIONS",
+            Route::Push => "POST, OPTIONS",
+            Route::Status(_) => "GET, HEAD, OPTIONS",
+            Route::Events(_) => "GET, OPTIONS",
+            Route::Webhook(_) => "POST",
+            Route::NotFound => "",
+        }
+    }
+}

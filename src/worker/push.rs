@@ -1,0 +1,267 @@
+//! `POST /payments/stk`: the guard's checks in DESIGN.md's order, then the push, sent once, and
+//! the payment recorded. Every refusal is decided in `edge::reply`; here are only the calls (the
+//! guard's and the budget's objects, Turnstile, PalPluss) that the decisions need.
+
+use ::worker::{console_log, Date, Env, Headers, Method, Request};
+use serde_json::{json, Value};
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::env::{customer_locale, now_ms};
+use super::guard::{self, Verdict, VerdictKind};
+use super::respond::{kept_answer, Reply};
+use super::upstream::{self, read_capped, Failure};
+use super::{budget, payment};
+use crate::edge::config::{Config, Turnstile};
+use crate::edge::guard::{
+    idempotency_key_valid, request_fingerprint, turnstile_verdict, PhoneRefusal, TurnstileVerdict,
+};
+use crate::edge::lifecycle::{status_token, Payment as Record};
+use crate::edge::proxy::{self, MAX_BODY_BYTES};
+use crate::edge::reply::{intent_refusal, Refusal};
+use crate::edge::route::is_payment_id;
+use crate::palpluss::Envelope;
+use crate::rules::locale::Locale;
+use crate::rules::stk::{CheckoutForm, ErrorCode, Field, FieldError, RawStkRequest};
+
+/// Facts gathered for the request's one log line.
+#[derive(Default)]
+pub(crate) struct LogFacts {
+    pub(crate) phone: Option<String>,
+    pub(crate) amount: Option<u64>,
+    pub(crate) upstream_status: Option<u16>,
+    pub(crate) upstream_ms: Option<u64>,
+}
+
+pub(crate) async fn stk_push(
+    mut req: Request,
+    env: &Env,
+    config: &Config,
+    request_id: &str,
+    facts: &mut LogFacts,
+) -> Reply {
+    let request_url = req.inner().url();
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let content_type = header("Content-Type").unwrap_or_default();
+    if !proxy::is_json_content_type(&content_type) {
+        return Refusal::unsupported_media_type().into();
+    }
+    let client_ip = header("CF-Connecting-IP").filter(|ip| ip.len() <= 64);
+    let l = customer_locale(&req);
+    let key = header("Idempotency-Key");
+    let declared = header("Content-Length").and_then(|l| l.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Refusal::body_too_large().into();
+    }
+    // A declared length within the limit is read in one go; otherwise the stream is read chunk by
+    // chunk and abandoned past the limit (streaming costs more per request: see bench/).
+    let body = match declared {
+        Some(_) => req.bytes().await.map(Some),
+        None => read_capped(req.stream(), MAX_BODY_BYTES).await,
+    };
+    let body = match body.map(|b| b.filter(|b| b.len() <= MAX_BODY_BYTES)) {
+        Ok(Some(body)) => body,
+        Ok(None) => return Refusal::body_too_large().into(),
+        Err(_) => return Refusal::body_unreadable().into(),
+    };
+    // `None`: valid JSON that is not an object (a field error, reported at validation).
+    let raw = match serde_json::from_slice::<RawStkRequest>(&body) {
+        Ok(raw) => Some(raw),
+        Err(e) if e.is_data() && serde_json::from_slice::<Value>(&body).is_ok_and(|v| !v.is_object()) => None,
+        Err(_) => return Refusal::invalid_json().into(),
+    };
+
+    // The guard, in DESIGN.md's order. 1: per client IP.
+    if let Some(reply) = ip_limited(env, client_ip.as_deref(), l).await {
+        return reply.into();
+    }
+    // 2: the Idempotency-Key, compared on the validated request.
+    if key.as_deref().is_some_and(|k| !idempotency_key_valid(k)) {
+        return Refusal::idempotency_key_invalid().into();
+    }
+    let form = match raw {
+        Some(raw) => config.validate_checkout(&raw, l),
+        None => Err(vec![FieldError::new(Field::Request, ErrorCode::NotAnObject, &config.limits().in_locale(l))]),
+    };
+    let Some(key) = key else {
+        return guarded_push(env, config, form, &request_url, client_ip.as_deref(), l, facts).await.0;
+    };
+    match guard::begin(env, &key, form.as_ref().ok().map(request_fingerprint)).await.map(|v| (v.kind, v.answer)) {
+        Ok((VerdictKind::Run, _)) => {}
+        Ok((VerdictKind::Replay, Some(answer))) => return Reply::Replay(answer),
+        Ok((VerdictKind::Reused, _)) => return Refusal::idempotency_key_reused().into(),
+        Ok(_) => return Refusal::idempotency_key_in_use().into(),
+        Err(_) => return Refusal::guard_unavailable(l).into(),
+    }
+    // The key is taken only by a valid request.
+    let taken = form.is_ok();
+    let (reply, sent) = guarded_push(env, config, form, &request_url, client_ip.as_deref(), l, facts).await;
+    if taken {
+        match (sent, kept_answer(&reply, request_id, config.secrets())) {
+            (true, Some(answer)) => guard::finish(env, &key, &answer).await,
+            _ => guard::release(env, &key).await,
+        }
+    }
+    reply
+}
+
+/// Checks 3 to 7 of the guard and sends the push. The flag says whether the push was sent to
+/// PalPluss (then the answer is kept for an `Idempotency-Key`).
+async fn guarded_push(
+    env: &Env,
+    config: &Config,
+    form: Result<CheckoutForm, Vec<FieldError>>,
+    request_url: &str,
+    client_ip: Option<&str>,
+    l: Locale,
+    facts: &mut LogFacts,
+) -> (Reply, bool) {
+    // 3: the fields.
+    let form = match form {
+        Ok(form) => form,
+        Err(errors) => return (Refusal::validation_failed(&errors, l).into(), false),
+    };
+    facts.phone = Some(form.phone().as_str().to_owned());
+    facts.amount = Some(form.amount());
+    let Some(callback_url) = config.callback_url(request_url) else {
+        return (Refusal::callback_url_missing().into(), false);
+    };
+    // 4: the merchant's signed intent.
+    if let Some(refusal) = intent_refusal(config, &form, now_ms() / 1000, l) {
+        return (refusal.into(), false);
+    }
+    // 5: Turnstile.
+    if let Some(turnstile) = config.turnstile() {
+        let verdict = match form.turnstile_token() {
+            Some(token) => Some(turnstile_check(turnstile, token, client_ip).await),
+            None => None,
+        };
+        if let Some(refusal) = Refusal::turnstile(verdict, l) {
+            return (refusal.into(), false);
+        }
+    }
+    // 6: the phone (its cooldown and hourly cap), counted now so that of simultaneous pushes one goes.
+    let phone = form.phone().as_str();
+    let slot = match guard::reserve(env, phone, config.phone_cooldown_s(), config.phone_max_per_hour()).await {
+        Ok(Verdict { kind: VerdictKind::Reserved, n, .. }) => n,
+        other => return (phone_refused(other.ok(), l).into(), false),
+    };
+    // 7: the upstream budget. Pushes come first in it, but it is never exceeded.
+    if let Err(wait_ms) = budget::take(env, true).await {
+        guard::unreserve(env, phone, slot).await;
+        return (Refusal::busy(wait_ms, l).into(), false);
+    }
+
+    let started = Date::now().as_millis();
+    let reply = forward(env, config, &config.upstream_body(&form, &callback_url), l, facts).await;
+    facts.upstream_ms = Some(Date::now().as_millis().saturating_sub(started));
+    let reply = match reply {
+        Reply::Upstream { status, body, retry_after } if (200..300).contains(&status) => {
+            Reply::Upstream { status, body: record_payment(env, &form, body, slot).await, retry_after }
+        }
+        // PalPluss refused the push: the phone got no prompt and is not busy (the push still counts).
+        Reply::Upstream { status, body, retry_after } => {
+            guard::settle(env, phone, slot).await;
+            Reply::Upstream { status, body, retry_after }
+        }
+        // No answer (a timeout): the prompt may be on the phone, which stays busy for the cooldown.
+        other => other,
+    };
+    let sent = reply.status() != 500;
+    (reply, sent)
+}
+
+/// The per-IP limit (the Rate Limiting binding `IP_RATE_LIMITER`); `None` to go ahead. Without
+/// the binding (a deployment that removed it) there is no per-IP limit.
+async fn ip_limited(env: &Env, client_ip: Option<&str>, l: Locale) -> Option<Refusal> {
+    // Called through js-sys: the binding's typed wrapper converts with serde-wasm-bindgen, which
+    // would add kilobytes to the upload for one boolean.
+    let limiter = env.rate_limiter(IP_RATE_LIMITER).ok()?;
+    let limiter: &JsValue = limiter.as_ref();
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"key".into(), &client_ip.unwrap_or("unknown").into()).ok()?;
+    let limit: js_sys::Function = js_sys::Reflect::get(limiter, &"limit".into()).ok()?.dyn_into().ok()?;
+    let promise: js_sys::Promise = limit.call1(limiter, &options).ok()?.dyn_into().ok()?;
+    let outcome = js_sys::futures::JsFuture::from(promise).await.ok()?;
+    if js_sys::Reflect::get(&outcome, &"success".into()).ok()?.as_bool() != Some(false) {
+        return None;
+    }
+    Some(Refusal::rate_limited(now_ms(), IP_RATE_PERIOD_S, l))
+}
+
+/// The binding's name in wrangler.toml, and its period (a Rate Limiting binding's window is 10 or 60 s).
+const IP_RATE_LIMITER: &str = "IP_RATE_LIMITER";
+const IP_RATE_PERIOD_S: u64 = 60;
+/// How long siteverify gets to answer.
+const TURNSTILE_TIMEOUT_MS: u32 = 10_000;
+
+async fn turnstile_check(turnstile: &Turnstile, token: &str, client_ip: Option<&str>) -> TurnstileVerdict {
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
+    let body = turnstile.verify_body(token, client_ip);
+    match upstream::call(Method::Post, &turnstile.verify_url, headers, Some(body), TURNSTILE_TIMEOUT_MS).await {
+        Ok(answer) => answer.body.map_or(TurnstileVerdict::Unavailable, |b| turnstile_verdict(answer.status, &b)),
+        Err(_) => TurnstileVerdict::Unavailable,
+    }
+}
+
+/// Step 6's refusal, from the phone object's verdict (`None`: it could not be asked).
+fn phone_refused(verdict: Option<Verdict>, l: Locale) -> Refusal {
+    match verdict {
+        Some(Verdict { kind: VerdictKind::Busy, n, .. }) => Refusal::phone(PhoneRefusal::Busy { retry_after_s: n }, l),
+        Some(Verdict { kind: VerdictKind::Limit, n, .. }) => {
+            Refusal::phone(PhoneRefusal::Limit { retry_after_s: n }, l)
+        }
+        _ => Refusal::guard_unavailable(l),
+    }
+}
+
+/// Records an accepted push in its payment object and adds `statusUrl` and `statusToken` to
+/// PalPluss's `data`. When the record cannot be stored, PalPluss's answer goes back unchanged:
+/// the push happened, and the customer must hear so.
+async fn record_payment(env: &Env, form: &CheckoutForm, body: String, phone_push: u64) -> String {
+    let Ok(mut answer) = serde_json::from_slice::<Value>(body.as_bytes()) else { return body };
+    let Some(id) = answer.pointer("/data/transactionId").and_then(Value::as_str).map(str::to_owned) else {
+        return body;
+    };
+    let (true, Some(random)) = (is_payment_id(&id), upstream::random_bytes()) else { return body };
+    let token = status_token(random);
+    let mut record = Record::new(&id, form.amount(), form.phone().as_str(), form.account_reference(), &token, now_ms());
+    record.phone_push = Some(phone_push);
+    if payment::init(env, &record).await.is_err() {
+        console_log!("{}", json!({ "level": "error", "message": "payment record not stored", "id": id }));
+        return body;
+    }
+    if let Some(data) = answer.get_mut("data").and_then(Value::as_object_mut) {
+        data.insert("statusUrl".into(), json!(["/payments/", &id].concat()));
+        data.insert("statusToken".into(), json!(token));
+    }
+    serde_json::to_string(&answer).unwrap_or(body)
+}
+
+/// Sends the STK push once (never retried: a retry could charge the customer twice) and passes
+/// PalPluss's answer back, within the configured timeout.
+async fn forward(env: &Env, config: &Config, body: &str, l: Locale, facts: &mut LogFacts) -> Reply {
+    let headers = upstream::palpluss_headers(&config.authorization(), true);
+    let answer =
+        upstream::call(Method::Post, &config.stk_url(), headers, Some(body.to_owned()), config.upstream_timeout_ms())
+            .await;
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(Failure::BadUrl) => return Refusal::upstream_bad_url().into(),
+        Err(Failure::Timeout) => return Refusal::upstream_timeout(l).into(),
+        Err(Failure::Unreachable) => return Refusal::upstream_unreachable(l).into(),
+    };
+    facts.upstream_status = Some(answer.status);
+    budget::observe(env, answer.ratelimit_remaining, answer.reset_seconds(), answer.key_rate_limited()).await;
+    let Some(bytes) = answer.body else {
+        return Refusal::upstream_oversized().into();
+    };
+    // Only the shape matters here: the body itself is passed on as it came.
+    if serde_json::from_slice::<Envelope<serde::de::IgnoredAny>>(&bytes).is_err() {
+        return Refusal::upstream_not_palpluss().into();
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let retry_after = (answer.status == 429).then(|| proxy::retry_after(answer.retry_after.as_deref(), &bytes));
+    // Redacted with everything else in `respond`.
+    Reply::Upstream { status: answer.status, body: text.into_owned(), retry_after }
+}

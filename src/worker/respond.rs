@@ -1,0 +1,127 @@
+//! The Worker's answers as sent: a [`Reply`] (a refusal decided in `edge::reply`, PalPluss's own
+//! answer, a replay, data, a stream) rendered with the CORS, request-id and cache headers, and
+//! redacted.
+
+use ::worker::{Headers, Response};
+use serde_json::{json, Value};
+
+use crate::edge::guard::KeptAnswer;
+use crate::edge::proxy;
+use crate::edge::reply::Refusal;
+
+/// What the proxy answers, before CORS and request-id headers are added.
+pub(crate) enum Reply {
+    /// An error the proxy makes itself, in PalPluss's envelope.
+    Refusal(Refusal),
+    /// PalPluss's own answer, passed through (`respond` redacts it like every body).
+    Upstream { status: u16, body: String, retry_after: Option<String> },
+    /// A successful preflight, with the route's methods.
+    Preflight { methods: &'static str },
+    /// `/health`.
+    Health { status: u16, body: Value },
+    /// The proxy's own success, `{ success: true, data, requestId }`.
+    Data { status: u16, data: Value },
+    /// A streamed answer (SSE) from a payment's object.
+    Stream(Response),
+    /// An answer kept for an `Idempotency-Key`, given again.
+    Replay(KeptAnswer),
+}
+
+impl From<Refusal> for Reply {
+    fn from(refusal: Refusal) -> Reply {
+        Reply::Refusal(refusal)
+    }
+}
+
+impl Reply {
+    pub(crate) fn status(&self) -> u16 {
+        match self {
+            Reply::Refusal(refusal) => refusal.status,
+            Reply::Upstream { status, .. } | Reply::Health { status, .. } | Reply::Data { status, .. } => *status,
+            Reply::Preflight { .. } => 204,
+            Reply::Stream(response) => response.status_code(),
+            Reply::Replay(answer) => answer.status,
+        }
+    }
+
+    /// The refusal's code, for the log line.
+    pub(crate) fn code(&self) -> Option<&str> {
+        match self {
+            Reply::Refusal(refusal) => Some(&refusal.code),
+            _ => None,
+        }
+    }
+}
+
+/// The status, body and `Retry-After` of an answer (a refusal, PalPluss's answer or a replay) as
+/// it is sent, before redaction; `None` for the other replies. What `respond` sends and what an
+/// `Idempotency-Key` keeps are this one rendering.
+fn rendered(reply: &Reply, request_id: &str) -> Option<KeptAnswer> {
+    match reply {
+        Reply::Upstream { status, body, retry_after } => {
+            Some(KeptAnswer { status: *status, body: body.clone(), retry_after: retry_after.clone() })
+        }
+        Reply::Refusal(refusal) => Some(refusal.render(request_id)),
+        Reply::Replay(answer) => Some(answer.clone()),
+        _ => None,
+    }
+}
+
+/// The answer kept for an `Idempotency-Key`, redacted like every body.
+pub(crate) fn kept_answer(reply: &Reply, request_id: &str, secrets: &[String]) -> Option<KeptAnswer> {
+    let answer = rendered(reply, request_id)?;
+    Some(KeptAnswer { body: proxy::redact(&answer.body, secrets), ..answer })
+}
+
+pub(crate) fn respond(
+    reply: Reply,
+    request_id: &str,
+    cors_origin: Option<&str>,
+    secrets: Option<&[String]>,
+) -> ::worker::Result<Response> {
+    let headers = Headers::new();
+    headers.set("X-Request-Id", request_id)?;
+    headers.set("Cache-Control", "no-store")?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    if let Some(origin) = cors_origin {
+        headers.set("Access-Control-Allow-Origin", origin)?;
+        headers.set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Idempotent-Replayed")?;
+    }
+    headers.set("Vary", "Origin, Accept-Language")?;
+    let status = reply.status();
+    let body = match reply {
+        Reply::Preflight { methods } => {
+            headers.set("Access-Control-Allow-Methods", methods)?;
+            headers.set("Access-Control-Allow-Headers", "Content-Type, Authorization, Idempotency-Key")?;
+            headers.set("Access-Control-Max-Age", "600")?;
+            return Ok(Response::empty()?.with_status(204).with_headers(headers));
+        }
+        Reply::Stream(response) => {
+            headers.set("Content-Type", "text/event-stream; charset=utf-8")?;
+            return Ok(response.with_headers(headers));
+        }
+        Reply::Data { data, .. } => json!({ "success": true, "data": data, "requestId": request_id }).to_string(),
+        Reply::Health { body, .. } => body.to_string(),
+        answer => {
+            if let Reply::Refusal(Refusal { allow: Some(allow), .. }) = &answer {
+                headers.set("Allow", allow)?;
+            }
+            if let Reply::Replay(_) = &answer {
+                headers.set("Idempotent-Replayed", "true")?;
+            }
+            // Every remaining reply is an answer (refusal, PalPluss's, replay): it always renders.
+            let (body, retry_after) =
+                rendered(&answer, request_id).map(|a| (a.body, a.retry_after)).unwrap_or_default();
+            if let Some(seconds) = retry_after {
+                headers.set("Retry-After", &seconds)?;
+            }
+            body
+        }
+    };
+    headers.set("Content-Type", "application/json; charset=utf-8")?;
+    let body = match secrets {
+        Some(secrets) => proxy::redact(&body, secrets),
+        None => body,
+    };
+    Ok(Response::from_bytes(body.into_bytes())?.with_status(status).with_headers(headers))
+}

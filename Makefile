@@ -68,6 +68,7 @@ test: build lint test-native test-wasm test-js
 	@echo "all tests passed"
 
 lint:
+	node scripts/check-architecture.mjs
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --all-targets --target $(WASM_TARGET) --features browser,tiny-allocator -- -D warnings

@@ -35,7 +35,7 @@ impl UpstreamBudget {
     /// (plain text, so the upload carries no JSON reader for it).
     ///
     /// ```
-    /// use palpluss_stk::lifecycle::{CallKind, UpstreamBudget};
+    /// use palpluss_stk::edge::budget::{CallKind, UpstreamBudget};
     ///
     /// let mut budget = UpstreamBudget::default();
     /// budget.take(CallKind::Push, 60, 5_000).unwrap();
@@ -63,7 +63,7 @@ impl UpstreamBudget {
     /// Takes one call from the budget, or says how many milliseconds until one is free.
     ///
     /// ```
-    /// use palpluss_stk::lifecycle::{CallKind, UpstreamBudget};
+    /// use palpluss_stk::edge::budget::{CallKind, UpstreamBudget};
     ///
     /// let mut budget = UpstreamBudget::default();
     /// assert_eq!(budget.take(CallKind::Push, 2, 0), Ok(()));

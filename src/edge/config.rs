@@ -270,7 +270,7 @@ impl Config {
     /// http on loopback only).
     ///
     /// ```
-    /// use palpluss_stk::proxy::Config;
+    /// use palpluss_stk::edge::config::Config;
     ///
     /// let config = Config::from_lookup(|name| match name {
     ///     "PALPLUSS_API_KEY" => Some("pk_test_1".into()),
@@ -289,7 +289,7 @@ impl Config {
     ///     config.callback_url("http://127.0.0.1:8787/payments/stk").as_deref(),
     ///     Some("http://127.0.0.1:8787/webhooks/palpluss/whk_0123456789abcdef"),
     /// );
-    /// # Ok::<(), palpluss_stk::proxy::ConfigError>(())
+    /// # Ok::<(), palpluss_stk::edge::variables::ConfigError>(())
     /// ```
     pub fn callback_url(&self, request_url: &str) -> Option<String> {
         if let Some(url) = &self.callback_url {
@@ -437,7 +437,7 @@ impl Turnstile {
     /// The form body posted to siteverify: `secret`, `response` and, when known, `remoteip`.
     ///
     /// ```
-    /// use palpluss_stk::proxy::Turnstile;
+    /// use palpluss_stk::edge::config::Turnstile;
     ///
     /// let t = Turnstile { secret: "1x0000000000000000000000000000000AA".into(), verify_url: String::new() };
     /// assert_eq!(

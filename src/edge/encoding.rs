@@ -150,8 +150,8 @@ pub(crate) fn percent_encode(text: &str) -> String {
 /// Unix milliseconds as ISO 8601 UTC, e.g. `2026-11-30T08:15:00.000Z`.
 ///
 /// ```
-/// assert_eq!(palpluss_stk::lifecycle::iso8601(0), "1970-01-01T00:00:00.000Z");
-/// assert_eq!(palpluss_stk::lifecycle::iso8601(1_796_026_500_123), "2026-11-30T08:15:00.123Z");
+/// assert_eq!(palpluss_stk::edge::encoding::iso8601(0), "1970-01-01T00:00:00.000Z");
+/// assert_eq!(palpluss_stk::edge::encoding::iso8601(1_796_026_500_123), "2026-11-30T08:15:00.123Z");
 /// ```
 pub fn iso8601(unix_ms: u64) -> String {
     let days = unix_ms / 86_400_000;

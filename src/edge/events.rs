@@ -55,7 +55,7 @@ impl MerchantEvent {
 /// When to retry a delivery that failed for the `attempt`-th time (1-based), or `None` to drop it.
 ///
 /// ```
-/// use palpluss_stk::lifecycle::retry_delay;
+/// use palpluss_stk::edge::events::retry_delay;
 ///
 /// assert_eq!(retry_delay(1), Some(30));
 /// assert_eq!(retry_delay(5), Some(21_600));
@@ -70,7 +70,7 @@ pub fn retry_delay(attempt: u32) -> Option<u64> {
 /// `t={t},v1={hex HMAC-SHA256(secret, "{t}.{body}")}`.
 ///
 /// ```
-/// use palpluss_stk::lifecycle::{sign_event, verify_webhook};
+/// use palpluss_stk::edge::events::{sign_event, verify_webhook};
 ///
 /// let header = sign_event("whsec_test", 1_700_000_000, br#"{"id":"evt_1"}"#);
 /// assert!(header.starts_with("t=1700000000,v1="));

@@ -1,7 +1,7 @@
 //! The public proxy's guard, as pure decisions (no I/O, no clock): idempotency keys, signed
 //! checkout intents, per-phone limits, the per-IP `Retry-After` and Turnstile's answer.
 //!
-//! Like [`crate::lifecycle`], time comes in as a parameter and the Worker only stores and executes
+//! Like [`super::lifecycle`], time comes in as a parameter and the Worker only stores and executes
 //! what these functions decide (its `Guard` Durable Object keeps one key's entry or one phone's
 //! history). The rules and formats are DESIGN.md's, "Abuse guard and idempotency".
 
@@ -32,7 +32,7 @@ pub const TURNSTILE_TOKEN_MAX_CHARS: usize = 2048;
 /// Whether an `Idempotency-Key` is well formed: 1 to 255 characters from `!` to `~` (no space).
 ///
 /// ```
-/// use palpluss_stk::guard::idempotency_key_valid;
+/// use palpluss_stk::edge::guard::idempotency_key_valid;
 ///
 /// assert!(idempotency_key_valid("order-1042:attempt-1"));
 /// assert!(!idempotency_key_valid(""));
@@ -80,7 +80,7 @@ impl KeptAnswer {
     /// Text rather than JSON: the Worker keeps it without another (de)serialiser in its upload.
     ///
     /// ```
-    /// use palpluss_stk::guard::KeptAnswer;
+    /// use palpluss_stk::edge::guard::KeptAnswer;
     ///
     /// let answer = KeptAnswer { status: 429, body: "{\"a\":\n1}".into(), retry_after: Some("60".into()) };
     /// assert_eq!(answer.to_text(), "429\n60\n{\"a\":\n1}");
@@ -106,7 +106,7 @@ impl IdempotencyEntry {
     /// [`KeptAnswer::to_text`].
     ///
     /// ```
-    /// use palpluss_stk::guard::{IdempotencyEntry, KeptAnswer};
+    /// use palpluss_stk::edge::guard::{IdempotencyEntry, KeptAnswer};
     ///
     /// let mut entry = IdempotencyEntry { fingerprint: "f1".into(), created_at: 7, answer: None };
     /// assert_eq!(IdempotencyEntry::from_text(&entry.to_text()), Some(entry.clone()));
@@ -155,7 +155,7 @@ pub enum IdempotencyDecision {
 /// body" for a key that has an answer.
 ///
 /// ```
-/// use palpluss_stk::guard::{decide_idempotency, IdempotencyDecision, IdempotencyEntry};
+/// use palpluss_stk::edge::guard::{decide_idempotency, IdempotencyDecision, IdempotencyEntry};
 ///
 /// assert_eq!(decide_idempotency(None, Some("f1"), 0), IdempotencyDecision::Run);
 /// let taken = IdempotencyEntry { fingerprint: "f1".into(), created_at: 0, answer: None };
@@ -251,7 +251,7 @@ const MAX_INTENT_CHARS: usize = 2048;
 /// Signs an intent: `{p}.{s}` with `p` = base64url(JSON) and `s` = base64url(HMAC-SHA256(secret, p)).
 ///
 /// ```
-/// use palpluss_stk::guard::{sign_intent, verify_intent, Intent};
+/// use palpluss_stk::edge::guard::{sign_intent, verify_intent, Intent};
 ///
 /// let intent = Intent { amount: 1500, account_reference: "ORDER-1042".into(), transaction_desc: None, exp: 1_796_027_400 };
 /// let token = sign_intent("isec_0123456789abcdef", &intent);
@@ -373,7 +373,7 @@ impl PhoneHistory {
     /// Whether one more push to this phone may go now.
     ///
     /// ```
-    /// use palpluss_stk::guard::{PhoneHistory, PhoneRefusal};
+    /// use palpluss_stk::edge::guard::{PhoneHistory, PhoneRefusal};
     ///
     /// let mut phone = PhoneHistory::default();
     /// assert_eq!(phone.check(0, 60, 5), Ok(()));
@@ -431,7 +431,7 @@ impl PhoneHistory {
     /// The stored form: the open push (or `-`), a space, then the pushes, comma-separated.
     ///
     /// ```
-    /// use palpluss_stk::guard::PhoneHistory;
+    /// use palpluss_stk::edge::guard::PhoneHistory;
     ///
     /// let phone = PhoneHistory { sent: vec![5, 9], open: Some(9) };
     /// assert_eq!(phone.to_text(), "9 5,9");
@@ -479,8 +479,8 @@ fn seconds_until(at: u64, now: u64) -> u64 {
 /// (at least 1).
 ///
 /// ```
-/// assert_eq!(palpluss_stk::guard::ip_retry_after(61_500, 60), 59);
-/// assert_eq!(palpluss_stk::guard::ip_retry_after(119_999, 60), 1);
+/// assert_eq!(palpluss_stk::edge::guard::ip_retry_after(61_500, 60), 59);
+/// assert_eq!(palpluss_stk::edge::guard::ip_retry_after(119_999, 60), 1);
 /// ```
 pub fn ip_retry_after(now_ms: u64, period_s: u64) -> u64 {
     let period_ms = period_s.max(1) * 1000;
@@ -502,7 +502,7 @@ pub enum TurnstileVerdict {
 /// Cloudflare's `internal-error`, is [`TurnstileVerdict::Unavailable`].
 ///
 /// ```
-/// use palpluss_stk::guard::{turnstile_verdict, TurnstileVerdict};
+/// use palpluss_stk::edge::guard::{turnstile_verdict, TurnstileVerdict};
 ///
 /// assert_eq!(turnstile_verdict(200, br#"{"success":true,"error-codes":[]}"#), TurnstileVerdict::Pass);
 /// assert_eq!(turnstile_verdict(200, br#"{"success":false,"error-codes":["invalid-input-response"]}"#), TurnstileVerdict::Fail);

@@ -39,7 +39,7 @@ pub const POLL_UNTIL_MS: u64 = 300_000;
 /// What the customer should read for a status and M-Pesa result code, in `locale`.
 ///
 /// ```
-/// use palpluss_stk::lifecycle::customer_message;
+/// use palpluss_stk::edge::lifecycle::customer_message;
 /// use palpluss_stk::palpluss::TransactionStatus;
 /// use palpluss_stk::Locale;
 ///
@@ -351,7 +351,7 @@ impl Payment {
 /// after the push have passed. `last_poll` is when it was last asked (by poll or webhook).
 ///
 /// ```
-/// use palpluss_stk::lifecycle::poll_at;
+/// use palpluss_stk::edge::lifecycle::poll_at;
 ///
 /// assert_eq!(poll_at(0, None, false), Some(15_000));
 /// assert_eq!(poll_at(0, Some(15_000), false), Some(25_000));
@@ -380,7 +380,7 @@ pub fn poll_at(pushed_at: u64, last_poll: Option<u64>, settled: bool) -> Option<
 /// comes first.
 ///
 /// ```
-/// use palpluss_stk::lifecycle::{next_wake, DAY_MS};
+/// use palpluss_stk::edge::lifecycle::{next_wake, DAY_MS};
 ///
 /// assert_eq!(next_wake(0, None, false, None, None, 7 * DAY_MS), Some(15_000));
 /// assert_eq!(next_wake(0, None, true, None, Some(30_000), 7 * DAY_MS), Some(30_000));
@@ -410,7 +410,7 @@ pub const DAY_MS: u64 = 86_400_000;
 /// A new status token from 16 random bytes: base64url without padding (22 characters).
 ///
 /// ```
-/// assert_eq!(palpluss_stk::lifecycle::status_token([0xff; 16]), "_____________________w");
+/// assert_eq!(palpluss_stk::edge::lifecycle::status_token([0xff; 16]), "_____________________w");
 /// ```
 pub fn status_token(random: [u8; 16]) -> String {
     base64url(&random)

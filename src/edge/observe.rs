@@ -44,7 +44,7 @@ impl WebhookHint {
     /// when there is one (plain text, so the upload carries no JSON reader for it).
     ///
     /// ```
-    /// use palpluss_stk::lifecycle::WebhookHint;
+    /// use palpluss_stk::edge::observe::WebhookHint;
     /// use palpluss_stk::palpluss::TransactionStatus;
     ///
     /// let hint = WebhookHint {
@@ -120,14 +120,14 @@ impl WebhookHint {
     /// Parses a webhook body.
     ///
     /// ```
-    /// use palpluss_stk::lifecycle::WebhookHint;
+    /// use palpluss_stk::edge::observe::WebhookHint;
     /// use palpluss_stk::palpluss::TransactionStatus;
     ///
     /// let hint = WebhookHint::parse(br#"{"event":"transaction.updated","transaction":{"id":"t-1","status":"SUCCESS","mpesaReceipt":"K4NZ2Z9YFV"}}"#)?;
     /// assert_eq!(hint.transaction_id, "t-1");
     /// assert_eq!(hint.status, TransactionStatus::Success);
     /// assert_eq!(hint.mpesa_receipt.as_deref(), Some("K4NZ2Z9YFV"));
-    /// # Ok::<(), palpluss_stk::lifecycle::WebhookError>(())
+    /// # Ok::<(), palpluss_stk::edge::observe::WebhookError>(())
     /// ```
     pub fn parse(body: &[u8]) -> Result<WebhookHint, WebhookError> {
         if body.len() > MAX_WEBHOOK_BYTES {

@@ -31,7 +31,7 @@ pub fn mask_phone(phone: &str) -> String {
 /// else `error.details.retryAfterSeconds` from the body, else [`DEFAULT_RETRY_AFTER_SECONDS`].
 ///
 /// ```
-/// use palpluss_stk::proxy::retry_after;
+/// use palpluss_stk::edge::proxy::retry_after;
 ///
 /// assert_eq!(retry_after(Some("120"), b""), "120");
 /// let body = br#"{"success":false,"error":{"code":"STK_TEMP_BANNED","message":"m","details":{"retryAfterSeconds":3599}},"requestId":"r"}"#;

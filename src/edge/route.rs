@@ -17,7 +17,7 @@ pub fn is_payment_id(id: &str) -> bool {
 /// absent or not valid UTF-8 once decoded.
 ///
 /// ```
-/// use palpluss_stk::proxy::query_param;
+/// use palpluss_stk::edge::route::query_param;
 ///
 /// assert_eq!(query_param("https://x/p?a=1&token=ab%2Dc_d#f", "token").as_deref(), Some("ab-c_d"));
 /// assert_eq!(query_param("https://x/p?tokens=1", "token"), None);

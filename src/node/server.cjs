@@ -2,9 +2,9 @@
 // Node-only helpers for merchants' servers (never in the browser entries), with node:crypto's
 // HMAC-SHA256:
 // - verifyWebhook checks the Palpluss-Stk-Signature of an event the payment proxy sent (compared in
-//   constant time); the Rust twin is palpluss_stk::lifecycle::verify_webhook.
+//   constant time); the Rust twin is palpluss_stk::edge::events::verify_webhook.
 // - signCheckoutIntent signs what the checkout may charge ({p}.{s}, base64url); the Rust twin is
-//   palpluss_stk::guard::sign_intent, and both give the same token for the same intent.
+//   palpluss_stk::edge::guard::sign_intent, and both give the same token for the same intent.
 const { createHmac, timingSafeEqual } = require("node:crypto");
 
 class WebhookVerificationError extends Error {

@@ -1,10 +1,10 @@
 //! The checkout's customer messages that no single field owns, in English and Kiswahili: the
 //! proxy's refusals, and what the browser client says when an answer is missing or refused.
-//! The field and phone messages live with their rules ([`crate::stk`], [`crate::phone`]), the
-//! payment outcomes with the lifecycle ([`crate::lifecycle::customer_message`]).
+//! The field and phone messages live with their rules ([`super::stk`], [`super::phone`]), the
+//! payment outcomes with the lifecycle ([`crate::edge::lifecycle::customer_message`]).
 //!
 //! ```
-//! use palpluss_stk::notice::{too_many_attempts, Notice};
+//! use palpluss_stk::rules::notice::{too_many_attempts, Notice};
 //! use palpluss_stk::Locale;
 //!
 //! assert_eq!(Notice::WaitAborted.message(Locale::Sw), "Tumeacha kusubiri malipo.");

@@ -31,7 +31,8 @@ use core::fmt;
 use core::str::FromStr;
 
 use crate::rules::locale::Locale;
-use crate::rules::network::Network;
+/// The network hint lives in [`super::network`]; kept here too, where 0.1 had it.
+pub use crate::rules::network::Network;
 use crate::rules::phone_data::{ASSIGNED_MOBILE, NETWORK_RANGES, PREFIX_DIGITS};
 use crate::rules::text::ascii_text;
 

@@ -1,7 +1,7 @@
 //! The codes of the errors the proxy answers itself (PalPluss's envelope, `error.code`).
 
 /// Every code the proxy answers with itself (not PalPluss's, not `CONFIG_*`).
-pub const ALL: [&str; 24] = [
+pub const ALL: [&str; 25] = [
     INVALID_JSON,
     VALIDATION_FAILED,
     ORIGIN_NOT_ALLOWED,
@@ -26,6 +26,7 @@ pub const ALL: [&str; 24] = [
     TURNSTILE_UNAVAILABLE,
     PHONE_BUSY,
     PHONE_LIMIT,
+    STK_TEMP_BANNED,
 ];
 /// 400: the body is not valid JSON (or not an object).
 pub const INVALID_JSON: &str = "INVALID_JSON";
@@ -75,3 +76,6 @@ pub const TURNSTILE_UNAVAILABLE: &str = "TURNSTILE_UNAVAILABLE";
 pub const PHONE_BUSY: &str = "PHONE_BUSY";
 /// 429: this phone had `PHONE_MAX_PER_HOUR` pushes in the last hour.
 pub const PHONE_LIMIT: &str = "PHONE_LIMIT";
+/// 429: PalPluss banned the key (its own code, which the proxy also answers itself while the ban
+/// runs, before any call to PalPluss); `Retry-After` says when the ban ends.
+pub const STK_TEMP_BANNED: &str = "STK_TEMP_BANNED";

@@ -24,6 +24,7 @@ use core::fmt;
 use serde::Serialize;
 
 use super::encoding::{base64, constant_time_eq, percent_encode};
+use super::health::HealthSettings;
 use super::route::WEBHOOK_PATH_PREFIX;
 use super::variables::*;
 use crate::rules::locale::Locale;
@@ -49,6 +50,7 @@ pub struct Config {
     turnstile: Option<Turnstile>,
     phone_cooldown_s: u32,
     phone_max_per_hour: u32,
+    health: HealthSettings,
     allowed_origins: Vec<String>,
     channel_id: Option<String>,
     credential_id: Option<String>,
@@ -75,6 +77,7 @@ impl fmt::Debug for Config {
             .field("turnstile_verify_url", &self.turnstile.as_ref().map(|t| t.verify_url.as_str()))
             .field("phone_cooldown_s", &self.phone_cooldown_s)
             .field("phone_max_per_hour", &self.phone_max_per_hour)
+            .field("health", &self.health)
             .finish()
     }
 }
@@ -186,6 +189,8 @@ impl Config {
             Some(text) => parse_count(&text, 10_000).ok_or(invalid(Variable::PhoneMaxPerHour, PER_HOUR))?,
         };
 
+        let health = health_settings(&get)?;
+
         const ORIGINS: &str = "a comma-separated list of exact origins such as https://shop.example";
         let allowed_origins = match get(Variable::AllowedOrigins) {
             None => Vec::new(),
@@ -235,6 +240,7 @@ impl Config {
             turnstile,
             phone_cooldown_s,
             phone_max_per_hour,
+            health,
             secrets,
             base_url,
             callback_url,
@@ -391,6 +397,11 @@ impl Config {
         self.phone_max_per_hour
     }
 
+    /// The key's health thresholds (`HEALTH_*`).
+    pub fn health(&self) -> &HealthSettings {
+        &self.health
+    }
+
     /// The JSON body sent to PalPluss: the validated checkout (without `intent` and
     /// `turnstileToken`, which never leave the proxy) plus the server-side fields, with
     /// `callback_url` from [`Config::callback_url`].
@@ -509,4 +520,56 @@ fn is_origin(origin: &str) -> bool {
     matches!(scheme, "https" | "http")
         && !rest.is_empty()
         && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+}
+
+/// The `HEALTH_*` variables, each with its default.
+fn health_settings(get: &impl Fn(Variable) -> Option<String>) -> Result<HealthSettings, ConfigError> {
+    let invalid = |variable, expected| ConfigError { variable, missing: false, expected };
+    let d = HealthSettings::default();
+    let count = |variable, max: u32, expected| match get(variable) {
+        None => Ok(None),
+        Some(text) => parse_count(&text, max).map(Some).ok_or(invalid(variable, expected)),
+    };
+    let window = count(Variable::HealthWindow, 1000, "a whole number of outcomes from 1 to 1000")?;
+    let minutes = count(Variable::HealthWindowMinutes, 1440, "a whole number of minutes from 1 to 1440")?;
+    let min_outcomes = count(Variable::HealthMinOutcomes, 1000, "a whole number of outcomes from 1 to 1000")?;
+    const DAYS: &str = "a whole number of days from 0 to 365";
+    let known_days = match get(Variable::HealthKnownPayerDays) {
+        None => None,
+        Some(text) => Some(parse_whole(&text, 365).ok_or(invalid(Variable::HealthKnownPayerDays, DAYS))?),
+    };
+    const RATE: &str = "a share from 0 to 1 with at most three decimals, such as 0.3";
+    let rate = match get(Variable::HealthMinSuccessRate) {
+        None => None,
+        Some(text) => Some(parse_permille(&text).ok_or(invalid(Variable::HealthMinSuccessRate, RATE))?),
+    };
+    Ok(HealthSettings {
+        window: window.map_or(d.window, |n| n as usize),
+        window_ms: minutes.map_or(d.window_ms, |m| u64::from(m) * 60_000),
+        min_outcomes: min_outcomes.map_or(d.min_outcomes, |n| n as usize),
+        min_success_permille: rate.unwrap_or(d.min_success_permille),
+        known_payer_ms: known_days.map_or(d.known_payer_ms, |days| days * 86_400_000),
+    })
+}
+
+/// `0`, `1`, or `0.` and one to three digits, in thousandths (`"0.3"` is 300).
+fn parse_permille(text: &str) -> Option<u32> {
+    match text.split_once('.') {
+        None => match text {
+            "0" => Some(0),
+            "1" => Some(1000),
+            _ => None,
+        },
+        Some((whole, digits)) => {
+            if !(1..=3).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let thousandths = digits.parse::<u32>().ok()? * 10u32.pow(3 - digits.len() as u32);
+            match whole {
+                "0" => Some(thousandths),
+                "1" if thousandths == 0 => Some(1000),
+                _ => None,
+            }
+        }
+    }
 }

@@ -7,10 +7,67 @@ use core::fmt;
 
 use hmac::Mac;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::encoding::{hex, hmac, sha256_hex, unhex};
-use super::lifecycle::{EventType, Payment};
+use crate::palpluss::TransactionStatus;
+
+/// What an event tells: a payment's confirmed final status, or a change in the key's health.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventType {
+    /// `payment.succeeded`
+    #[serde(rename = "payment.succeeded")]
+    Succeeded,
+    /// `payment.failed`
+    #[serde(rename = "payment.failed")]
+    Failed,
+    /// `payment.cancelled`
+    #[serde(rename = "payment.cancelled")]
+    Cancelled,
+    /// `payment.expired`
+    #[serde(rename = "payment.expired")]
+    Expired,
+    /// `payment.reversed`
+    #[serde(rename = "payment.reversed")]
+    Reversed,
+    /// `key.at_risk`: the success share of recent pushes fell below `HEALTH_MIN_SUCCESS_RATE`.
+    #[serde(rename = "key.at_risk")]
+    KeyAtRisk,
+    /// `key.banned`: PalPluss banned the key (`data.key.until` says until when).
+    #[serde(rename = "key.banned")]
+    KeyBanned,
+    /// `key.restored`: the key is `ok` again.
+    #[serde(rename = "key.restored")]
+    KeyRestored,
+}
+
+impl EventType {
+    /// The event for a final status; `None` for a status that is not final.
+    pub fn for_status(status: TransactionStatus) -> Option<EventType> {
+        match status {
+            TransactionStatus::Success => Some(EventType::Succeeded),
+            TransactionStatus::Failed => Some(EventType::Failed),
+            TransactionStatus::Cancelled => Some(EventType::Cancelled),
+            TransactionStatus::Expired => Some(EventType::Expired),
+            TransactionStatus::Reversed => Some(EventType::Reversed),
+            _ => None,
+        }
+    }
+
+    /// The wire name, e.g. `"payment.succeeded"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Succeeded => "payment.succeeded",
+            EventType::Failed => "payment.failed",
+            EventType::Cancelled => "payment.cancelled",
+            EventType::Expired => "payment.expired",
+            EventType::Reversed => "payment.reversed",
+            EventType::KeyAtRisk => "key.at_risk",
+            EventType::KeyBanned => "key.banned",
+            EventType::KeyRestored => "key.restored",
+        }
+    }
+}
 
 /// Merchant event retries after a failed delivery: 30 s, 2 min, 10 min, 1 h, 6 h, then dropped.
 pub const EVENT_RETRY_DELAYS_S: [u64; 5] = [30, 120, 600, 3_600, 21_600];
@@ -34,16 +91,11 @@ pub struct MerchantEvent {
 }
 
 impl MerchantEvent {
-    /// The event for a payment's confirmed final status. Its id follows from the transaction and
-    /// the status, so it cannot be created twice under two ids.
-    pub fn new(payment: &Payment, kind: EventType, now: u64) -> MerchantEvent {
-        let digest = sha256_hex([payment.transaction_id.as_str(), "/", kind.as_str()].concat().as_bytes());
-        MerchantEvent {
-            id: ["evt_", digest.get(..24).unwrap_or(&digest)].concat(),
-            kind,
-            created: now / 1000,
-            data: json!({ "payment": payment.event_view() }),
-        }
+    /// An event whose id follows from `seed` (what it is about and what changed), so that it
+    /// cannot be created twice under two ids; a retry sends the same id and body.
+    pub fn with_id_from(seed: &str, kind: EventType, now: u64, data: Value) -> MerchantEvent {
+        let digest = sha256_hex([seed, "/", kind.as_str()].concat().as_bytes());
+        MerchantEvent { id: ["evt_", digest.get(..24).unwrap_or(&digest)].concat(), kind, created: now / 1000, data }
     }
 
     /// The body as sent (every retry sends these same bytes).
@@ -149,4 +201,49 @@ pub fn verify_webhook(
         return Err(VerifyError::OutsideTolerance);
     }
     Ok(())
+}
+
+/// An event waiting for its delivery, as the object that owns it stores it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    /// The event, sent with the same id and body every time.
+    pub event: MerchantEvent,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// When to try next (unix ms).
+    pub next_at: u64,
+}
+
+impl Delivery {
+    /// A new event, due now.
+    pub fn new(event: MerchantEvent, now: u64) -> Delivery {
+        Delivery { event, attempts: 0, next_at: now }
+    }
+
+    /// After an attempt: `true` when the delivery is over (delivered, or dropped after its last
+    /// retry); otherwise the next try is scheduled by [`retry_delay`].
+    ///
+    /// ```
+    /// use palpluss_stk::edge::events::{Delivery, EventType, MerchantEvent};
+    ///
+    /// let event = MerchantEvent::with_id_from("key/0", EventType::KeyAtRisk, 0, serde_json::json!({}));
+    /// let mut delivery = Delivery::new(event, 0);
+    /// assert!(!delivery.attempted(false, 1_000));
+    /// assert_eq!((delivery.attempts, delivery.next_at), (1, 31_000));
+    /// assert!(delivery.attempted(true, 40_000));
+    /// ```
+    pub fn attempted(&mut self, delivered: bool, now: u64) -> bool {
+        if delivered {
+            return true;
+        }
+        self.attempts += 1;
+        match retry_delay(self.attempts) {
+            Some(delay_s) => {
+                self.next_at = now.saturating_add(delay_s * 1000);
+                false
+            }
+            None => true,
+        }
+    }
 }

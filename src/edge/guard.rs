@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::codes;
 use super::encoding::{base64url, base64url_decode, hex, hmac};
+use super::health::Payer;
 use crate::rules::locale::Locale;
 use crate::rules::notice::Notice;
 use crate::rules::stk::CheckoutForm;
@@ -364,6 +365,12 @@ pub struct PhoneHistory {
     pub sent: Vec<u64>,
     /// The push (by its time in `sent`) that is not final yet; a push that timed out stays open.
     pub open: Option<u64>,
+    /// When a push to this phone last ended SUCCESS (the key's health: a known payer).
+    #[serde(default)]
+    pub paid_at: Option<u64>,
+    /// When a push to this phone last ended CANCELLED, FAILED or EXPIRED.
+    #[serde(default)]
+    pub failed_at: Option<u64>,
 }
 
 /// An hour in milliseconds.
@@ -422,47 +429,87 @@ impl PhoneHistory {
         }
     }
 
+    /// A push to this phone reached a final status at `now`: paid or not. What the key's health
+    /// asks of a phone ([`PhoneHistory::payer`]).
+    pub fn outcome(&mut self, paid: bool, now: u64) {
+        match paid {
+            true => self.paid_at = Some(now),
+            false => self.failed_at = Some(now),
+        }
+    }
+
+    /// What the key's health knows of this payer.
+    pub fn payer(&self) -> Payer {
+        Payer { paid_at: self.paid_at, failed_at: self.failed_at }
+    }
+
+    /// Whether nothing is left to remember at `now`, a phone that paid being remembered for
+    /// `known_payer_ms` (the key's health puts known payers first).
+    pub fn forgotten(&self, now: u64, known_payer_ms: u64) -> bool {
+        let hour_over = |at: u64| at.saturating_add(HOUR_MS) <= now;
+        self.sent.iter().all(|&at| hour_over(at))
+            && self.failed_at.is_none_or(hour_over)
+            && self.paid_at.is_none_or(|at| at.saturating_add(known_payer_ms) <= now)
+    }
+
     /// The push `at` was reserved but never sent (a later check refused it): it does not count.
     pub fn release(&mut self, at: u64) {
         self.sent.retain(|&t| t != at);
         self.settled(at);
     }
 
-    /// The stored form: the open push (or `-`), a space, then the pushes, comma-separated.
+    /// The stored form: the open push (or `-`), a space, the pushes, comma-separated, and when
+    /// the phone last paid and last failed (each `-` when never; left out when both are, as 0.1
+    /// stored it).
     ///
     /// ```
     /// use palpluss_stk::edge::guard::PhoneHistory;
     ///
-    /// let phone = PhoneHistory { sent: vec![5, 9], open: Some(9) };
+    /// let phone = PhoneHistory { sent: vec![5, 9], open: Some(9), ..PhoneHistory::default() };
     /// assert_eq!(phone.to_text(), "9 5,9");
     /// assert_eq!(PhoneHistory::from_text("9 5,9"), Some(phone));
     /// assert_eq!(PhoneHistory::from_text("- "), Some(PhoneHistory::default()));
+    /// let paid = PhoneHistory { paid_at: Some(7), ..PhoneHistory::default() };
+    /// assert_eq!(paid.to_text(), "-  7 -");
+    /// assert_eq!(PhoneHistory::from_text("-  7 -"), Some(paid));
     /// assert_eq!(PhoneHistory::from_text("x 5"), None);
     /// ```
     pub fn to_text(&self) -> String {
         let mut text = self.open.map_or_else(|| "-".to_owned(), |at| at.to_string());
+        text.push(' ');
         for (i, at) in self.sent.iter().enumerate() {
-            text.push_str(if i == 0 { " " } else { "," });
+            if i > 0 {
+                text.push(',');
+            }
             text.push_str(&at.to_string());
         }
-        if self.sent.is_empty() {
-            text.push(' ');
+        if self.paid_at.is_some() || self.failed_at.is_some() {
+            for at in [self.paid_at, self.failed_at] {
+                text.push(' ');
+                text.push_str(&at.map_or_else(|| "-".to_owned(), |at| at.to_string()));
+            }
         }
         text
     }
 
     /// Reads [`PhoneHistory::to_text`]; `None` for anything else.
     pub fn from_text(text: &str) -> Option<PhoneHistory> {
-        let (open, sent) = text.split_once(' ')?;
-        let open = match open {
-            "-" => None,
-            at => Some(at.parse().ok()?),
+        let mut parts = text.split(' ');
+        let time = |part: &str| match part {
+            "-" => Some(None),
+            at => at.parse().ok().map(Some),
         };
-        let sent = match sent {
+        let open = time(parts.next()?)?;
+        let sent = match parts.next()? {
             "" => Vec::new(),
             list => list.split(',').map(|t| t.parse().ok()).collect::<Option<Vec<u64>>>()?,
         };
-        Some(PhoneHistory { sent, open })
+        let (paid_at, failed_at) = match (parts.next(), parts.next(), parts.next()) {
+            (None, None, None) => (None, None),
+            (Some(paid), Some(failed), None) => (time(paid)?, time(failed)?),
+            _ => return None,
+        };
+        Some(PhoneHistory { sent, open, paid_at, failed_at })
     }
 
     /// When this history has nothing left to remember (every push is out of the hour).

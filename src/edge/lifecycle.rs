@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::encoding::{base64url, constant_time_eq, iso8601, sha256_hex};
+use super::events::{EventType, MerchantEvent};
 use super::observe::{Observation, WebhookHint};
 use super::proxy::mask_phone;
 use crate::palpluss::TransactionStatus;
@@ -94,51 +95,6 @@ pub fn customer_message(status: TransactionStatus, result_code: Option<&str>, lo
     }
 }
 
-/// How the status of a payment last changed, for a merchant event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum EventType {
-    /// `payment.succeeded`
-    #[serde(rename = "payment.succeeded")]
-    Succeeded,
-    /// `payment.failed`
-    #[serde(rename = "payment.failed")]
-    Failed,
-    /// `payment.cancelled`
-    #[serde(rename = "payment.cancelled")]
-    Cancelled,
-    /// `payment.expired`
-    #[serde(rename = "payment.expired")]
-    Expired,
-    /// `payment.reversed`
-    #[serde(rename = "payment.reversed")]
-    Reversed,
-}
-
-impl EventType {
-    /// The event for a final status; `None` for a status that is not final.
-    pub fn for_status(status: TransactionStatus) -> Option<EventType> {
-        match status {
-            TransactionStatus::Success => Some(EventType::Succeeded),
-            TransactionStatus::Failed => Some(EventType::Failed),
-            TransactionStatus::Cancelled => Some(EventType::Cancelled),
-            TransactionStatus::Expired => Some(EventType::Expired),
-            TransactionStatus::Reversed => Some(EventType::Reversed),
-            _ => None,
-        }
-    }
-
-    /// The wire name, e.g. `"payment.succeeded"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::Succeeded => "payment.succeeded",
-            EventType::Failed => "payment.failed",
-            EventType::Cancelled => "payment.cancelled",
-            EventType::Expired => "payment.expired",
-            EventType::Reversed => "payment.reversed",
-        }
-    }
-}
-
 /// The stored record of one STK push and everything confirmed about it since.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -174,6 +130,9 @@ pub struct Payment {
     /// The phone guard's name for this push (its time there), released when the payment is final.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_push: Option<u64>,
+    /// The push's slot in the key's health, told its outcome when the payment is final.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_push: Option<u64>,
 }
 
 /// What a confirmation changed.
@@ -220,6 +179,7 @@ impl Payment {
             token_sha256: sha256_hex(status_token.as_bytes()),
             events: Vec::new(),
             phone_push: None,
+            health_push: None,
         }
     }
 
@@ -414,4 +374,13 @@ pub const DAY_MS: u64 = 86_400_000;
 /// ```
 pub fn status_token(random: [u8; 16]) -> String {
     base64url(&random)
+}
+
+impl MerchantEvent {
+    /// The event for a payment's confirmed final status. Its id follows from the transaction and
+    /// the status, so it cannot be created twice under two ids.
+    pub fn new(payment: &Payment, kind: EventType, now: u64) -> MerchantEvent {
+        let data = json!({ "payment": payment.event_view() });
+        MerchantEvent::with_id_from(&payment.transaction_id, kind, now, data)
+    }
 }

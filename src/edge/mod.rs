@@ -13,6 +13,7 @@ pub mod config;
 pub mod encoding;
 pub mod events;
 pub mod guard;
+pub mod health;
 pub mod lifecycle;
 pub mod observe;
 pub mod proxy;

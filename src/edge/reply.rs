@@ -24,11 +24,12 @@ use super::config::Config;
 use super::guard::{
     intent_matches, ip_retry_after, verify_intent, IntentError, KeptAnswer, PhoneRefusal, TurnstileVerdict,
 };
+use super::health::Refused;
 use super::observe::WebhookError;
 use super::variables::ConfigError;
 use crate::palpluss::Envelope;
 use crate::rules::locale::Locale;
-use crate::rules::notice::Notice;
+use crate::rules::notice::{prompts_paused, Notice};
 use crate::rules::stk::{CheckoutForm, FieldError};
 
 /// An error the proxy answers itself, in PalPluss's envelope.
@@ -200,6 +201,22 @@ impl Refusal {
     /// 429 `BUSY`: the upstream budget has no call left for `wait_ms` (rounded up, at least 1 s).
     pub fn busy(wait_ms: u64, l: Locale) -> Refusal {
         Refusal::with_wait(429, codes::BUSY, Notice::Busy.message(l), wait_ms.div_ceil(1000).max(1))
+    }
+
+    /// 429 for a push the key's health refuses: `STK_TEMP_BANNED` while PalPluss's ban runs (the
+    /// wait is the ban's rest), `BUSY` while at risk, `PHONE_LIMIT` for a phone whose last push
+    /// this hour did not pay.
+    pub fn key_health(refused: Refused, now_ms: u64, l: Locale) -> Refusal {
+        match refused {
+            Refused::Banned { until } => {
+                let seconds = until.saturating_sub(now_ms).div_ceil(1000).max(1);
+                Refusal::with_wait(429, codes::STK_TEMP_BANNED, &prompts_paused(seconds, l), seconds)
+            }
+            Refused::Busy { retry_after_s } => {
+                Refusal::with_wait(429, codes::BUSY, Notice::Busy.message(l), retry_after_s)
+            }
+            Refused::PhoneFailed { retry_after_s } => Refusal::phone(PhoneRefusal::Limit { retry_after_s }, l),
+        }
     }
 
     /// 429 `RATE_LIMITED`: the client IP's window of `period_s` is spent; wait until it resets.

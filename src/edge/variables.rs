@@ -60,11 +60,22 @@ pub enum Variable {
     PhoneCooldownSeconds,
     /// `PHONE_MAX_PER_HOUR`: the most pushes to one phone in any hour.
     PhoneMaxPerHour,
+    /// `HEALTH_WINDOW`: how many of the most recent push outcomes the key's health counts.
+    HealthWindow,
+    /// `HEALTH_WINDOW_MINUTES`: outcomes older than this do not count.
+    HealthWindowMinutes,
+    /// `HEALTH_MIN_OUTCOMES`: fewer counted outcomes than this say nothing about the key.
+    HealthMinOutcomes,
+    /// `HEALTH_MIN_SUCCESS_RATE`: below this share of paid outcomes the key is at risk (0 turns
+    /// the window off; the breaker stays).
+    HealthMinSuccessRate,
+    /// `HEALTH_KNOWN_PAYER_DAYS`: a phone that paid within this many days goes first while at risk.
+    HealthKnownPayerDays,
 }
 
 impl Variable {
     /// Every variable, in the order `/health` reports them.
-    pub const ALL: [Variable; 18] = [
+    pub const ALL: [Variable; 23] = [
         Variable::ApiKey,
         Variable::BaseUrl,
         Variable::CallbackUrl,
@@ -83,6 +94,11 @@ impl Variable {
         Variable::TurnstileVerifyUrl,
         Variable::PhoneCooldownSeconds,
         Variable::PhoneMaxPerHour,
+        Variable::HealthWindow,
+        Variable::HealthWindowMinutes,
+        Variable::HealthMinOutcomes,
+        Variable::HealthMinSuccessRate,
+        Variable::HealthKnownPayerDays,
     ];
 
     /// The variable's name, e.g. `"CALLBACK_URL"`.
@@ -106,6 +122,11 @@ impl Variable {
             Variable::TurnstileVerifyUrl => "TURNSTILE_VERIFY_URL",
             Variable::PhoneCooldownSeconds => "PHONE_COOLDOWN_SECONDS",
             Variable::PhoneMaxPerHour => "PHONE_MAX_PER_HOUR",
+            Variable::HealthWindow => "HEALTH_WINDOW",
+            Variable::HealthWindowMinutes => "HEALTH_WINDOW_MINUTES",
+            Variable::HealthMinOutcomes => "HEALTH_MIN_OUTCOMES",
+            Variable::HealthMinSuccessRate => "HEALTH_MIN_SUCCESS_RATE",
+            Variable::HealthKnownPayerDays => "HEALTH_KNOWN_PAYER_DAYS",
         }
     }
 

@@ -223,9 +223,9 @@ impl Notice {
     }
 }
 
-/// The browser client's message for a 429, with the wait in the unit a person would say
-/// (seconds under 90, minutes under 90, else hours, rounded up).
-pub fn too_many_attempts(seconds: u64, l: Locale) -> String {
+/// The wait in the unit a person would say (seconds under 90, minutes under 90, else hours,
+/// rounded up): the number, the English unit, the Kiswahili unit (which comes first).
+fn spoken_wait(seconds: u64) -> (String, &'static str, &'static str) {
     let (n, en, sw) = if seconds < 90 {
         (seconds, " seconds", "sekunde ")
     } else if seconds < 5400 {
@@ -233,7 +233,36 @@ pub fn too_many_attempts(seconds: u64, l: Locale) -> String {
     } else {
         (seconds.div_ceil(3600), " hours", "saa ")
     };
-    let n = decimal(n);
+    (decimal(n), en, sw)
+}
+
+/// The message while PalPluss's ban of the key runs (429 `STK_TEMP_BANNED`): M-Pesa prompts are
+/// paused, for about how long, and what the customer can do.
+///
+/// ```
+/// use palpluss_stk::rules::notice::prompts_paused;
+/// use palpluss_stk::Locale;
+///
+/// assert_eq!(
+///     prompts_paused(3_000, Locale::En),
+///     "Payments by M-Pesa prompt are paused for about 50 minutes. Please try again later."
+/// );
+/// assert!(prompts_paused(3_000, Locale::Sw).contains("dakika 50"));
+/// ```
+pub fn prompts_paused(seconds: u64, l: Locale) -> String {
+    let (n, en, sw) = spoken_wait(seconds);
+    match l {
+        Locale::En => join(&["Payments by M-Pesa prompt are paused for about ", &n, en, ". Please try again later."]),
+        Locale::Sw => {
+            join(&["Malipo kwa ombi la M-Pesa yamesitishwa kwa takriban ", sw, &n, ". Tafadhali jaribu tena baadaye."])
+        }
+    }
+}
+
+/// The browser client's message for a 429, with the wait in the unit a person would say
+/// (seconds under 90, minutes under 90, else hours, rounded up).
+pub fn too_many_attempts(seconds: u64, l: Locale) -> String {
+    let (n, en, sw) = spoken_wait(seconds);
     match l {
         Locale::En => join(&["Too many payment attempts. Please wait ", &n, en, " and try again."]),
         Locale::Sw => join(&["Majaribio mengi mno ya malipo. Tafadhali subiri ", sw, &n, ", kisha ujaribu tena."]),

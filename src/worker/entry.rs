@@ -7,10 +7,10 @@ use ::worker::{console_log, event, Context, Date, Env, Method, Request, Response
 use serde_json::{json, Value};
 
 use super::env::{config, customer_locale, lookup};
-use super::payment;
 use super::push::{stk_push, LogFacts};
 use super::respond::{respond, Reply};
 use super::upstream::{self, read_capped};
+use super::{budget, payment};
 use crate::edge::config::Config;
 use crate::edge::observe::{WebhookHint, MAX_WEBHOOK_BYTES};
 use crate::edge::proxy::{self, mask_phone};
@@ -100,7 +100,7 @@ async fn route(
     }
     if route == Route::Health {
         return match method {
-            Method::Get | Method::Head => health(env, config),
+            Method::Get | Method::Head => health(env, config).await,
             _ => Refusal::method_not_allowed(route.methods()).into(),
         };
     }
@@ -181,8 +181,16 @@ async fn webhook(mut req: Request, env: &Env, ctx: &Context) -> Reply {
     Reply::Data { status: 200, data: json!({ "received": true }) }
 }
 
-fn health(env: &Env, config: &Result<Rc<Config>, ConfigError>) -> Reply {
-    let (status, body) = reply::health(|name| lookup(env, name), config.as_deref());
+/// `GET /health`: the configuration, and the key's state from the `Budget` object.
+async fn health(env: &Env, config: &Result<Rc<Config>, ConfigError>) -> Reply {
+    let (status, mut body) = reply::health(|name| lookup(env, name), config.as_deref());
+    if config.is_ok() {
+        // A key whose object cannot be asked has an unknown state, said as such.
+        let key = budget::state(env).await.unwrap_or_else(|| json!({ "state": "unknown" }));
+        if let Some(object) = body.as_object_mut() {
+            object.insert("key".into(), key);
+        }
+    }
     Reply::Health { status, body }
 }
 

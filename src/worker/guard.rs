@@ -17,9 +17,10 @@ use crate::edge::guard::{
     decide_idempotency, entry_expired, IdempotencyDecision, IdempotencyEntry, KeptAnswer, PhoneHistory, PhoneRefusal,
     IDEMPOTENCY_TTL_MS,
 };
+use crate::edge::health::{HealthSettings, Payer};
 use crate::edge::route::query_param;
 
-use super::env::now_ms;
+use super::env::{config, now_ms};
 
 /// Storage keys: a key object's entry, a phone object's history.
 const ENTRY: &str = "k";
@@ -37,6 +38,7 @@ struct Stored {
 #[durable_object(alarm)]
 pub struct Guard {
     state: State,
+    env: Env,
     stored: RefCell<Stored>,
     loaded: Cell<bool>,
 }
@@ -48,6 +50,8 @@ pub(crate) struct Verdict {
     pub n: u64,
     /// The kept answer of a replay.
     pub answer: Option<KeptAnswer>,
+    /// What a phone's object knows of the payer (a reservation's verdict carries it).
+    pub payer: Payer,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -84,8 +88,8 @@ impl VerdictKind {
 }
 
 impl DurableObject for Guard {
-    fn new(state: State, _env: Env) -> Self {
-        Guard { state, stored: RefCell::new(Stored::default()), loaded: Cell::new(false) }
+    fn new(state: State, env: Env) -> Self {
+        Guard { state, env, stored: RefCell::new(Stored::default()), loaded: Cell::new(false) }
     }
 
     async fn fetch(&self, mut req: Request) -> ::worker::Result<Response> {
@@ -98,7 +102,7 @@ impl DurableObject for Guard {
         // Decided and changed in memory with no await in between: the next request sees it.
         let verdict = {
             let mut stored = self.stored.borrow_mut();
-            let of = |kind| Verdict { kind, n: 0, answer: None };
+            let of = |kind| Verdict { kind, n: 0, answer: None, payer: Payer::default() };
             match path.as_str() {
                 "/begin" => {
                     // An empty fingerprint: the body did not validate (it never takes the key).
@@ -111,7 +115,7 @@ impl DurableObject for Guard {
                             of(VerdictKind::Run)
                         }
                         IdempotencyDecision::Replay(answer) => {
-                            Verdict { kind: VerdictKind::Replay, n: 0, answer: Some(answer) }
+                            Verdict { answer: Some(answer), ..of(VerdictKind::Replay) }
                         }
                         IdempotencyDecision::InFlight => of(VerdictKind::InFlight),
                         IdempotencyDecision::Reused => of(VerdictKind::Reused),
@@ -132,11 +136,11 @@ impl DurableObject for Guard {
                 "/reserve" => {
                     let max_per_hour = u32::try_from(number("max")).unwrap_or(u32::MAX);
                     match stored.phone.reserve(now, number("cooldown"), max_per_hour) {
-                        Ok(at) => Verdict { kind: VerdictKind::Reserved, n: at, answer: None },
+                        Ok(at) => Verdict { n: at, payer: stored.phone.payer(), ..of(VerdictKind::Reserved) },
                         Err(refusal @ PhoneRefusal::Busy { .. }) => {
-                            Verdict { kind: VerdictKind::Busy, n: refusal.retry_after_s(), answer: None }
+                            Verdict { n: refusal.retry_after_s(), ..of(VerdictKind::Busy) }
                         }
-                        Err(refusal) => Verdict { kind: VerdictKind::Limit, n: refusal.retry_after_s(), answer: None },
+                        Err(refusal) => Verdict { n: refusal.retry_after_s(), ..of(VerdictKind::Limit) },
                     }
                 }
                 "/unreserve" => {
@@ -145,6 +149,10 @@ impl DurableObject for Guard {
                 }
                 "/settle" => {
                     stored.phone.settled(number("at"));
+                    // `paid=1` or `paid=0`: the push's final status, for the key's health.
+                    if let Some(paid) = query_param(&url, "paid") {
+                        stored.phone.outcome(paid == "1", now);
+                    }
                     of(VerdictKind::Done)
                 }
                 _ => return Response::error("no such operation", 404),
@@ -153,7 +161,14 @@ impl DurableObject for Guard {
         let key_op = matches!(path.as_str(), "/begin" | "/finish" | "/release");
         self.save(key_op, !key_op).await;
         let header = [verdict.kind.name(), " ", &verdict.n.to_string()].concat();
-        let body = verdict.answer.map(|a| a.to_text()).unwrap_or_default();
+        // A reservation's body: when the phone last paid and last failed (0: never).
+        let body = match verdict.kind {
+            VerdictKind::Reserved => {
+                let time = |at: Option<u64>| at.unwrap_or(0).to_string();
+                [time(verdict.payer.paid_at), " ".to_owned(), time(verdict.payer.failed_at)].concat()
+            }
+            _ => verdict.answer.map(|a| a.to_text()).unwrap_or_default(),
+        };
         let response = Response::ok(body)?;
         response.headers().set("x-verdict", &header)?;
         Ok(response)
@@ -168,7 +183,7 @@ impl DurableObject for Guard {
                 stored.entry = None;
             }
             stored.phone.sent.retain(|&at| at.saturating_add(HOUR_MS) > now);
-            stored.entry.is_none() && stored.phone.sent.is_empty()
+            stored.entry.is_none() && stored.phone.forgotten(now, self.known_payer_ms())
         };
         if forget {
             let _ = self.state.storage().delete_all().await;
@@ -180,6 +195,11 @@ impl DurableObject for Guard {
 }
 
 impl Guard {
+    /// `HEALTH_KNOWN_PAYER_DAYS`, in ms.
+    fn known_payer_ms(&self) -> u64 {
+        config(&self.env).map_or(HealthSettings::default().known_payer_ms, |c| c.health().known_payer_ms)
+    }
+
     async fn load(&self) {
         if self.loaded.get() {
             return;
@@ -203,9 +223,21 @@ impl Guard {
         let (entry, phone, forget_at) = {
             let stored = self.stored.borrow();
             let key_until = stored.entry.as_ref().map(|e| e.created_at.saturating_add(IDEMPOTENCY_TTL_MS));
-            let empty = stored.phone.sent.is_empty() && stored.phone.open.is_none();
-            let phone = (!empty).then(|| stored.phone.to_text());
-            (stored.entry.as_ref().map(IdempotencyEntry::to_text), phone, key_until.max(stored.phone.forget_at()))
+            let phone = &stored.phone;
+            let empty =
+                phone.sent.is_empty() && phone.open.is_none() && phone.paid_at.is_none() && phone.failed_at.is_none();
+            let text = (!empty).then(|| phone.to_text());
+            // A phone is remembered for its hour, and a payer for HEALTH_KNOWN_PAYER_DAYS.
+            let remember = [
+                phone.forget_at(),
+                phone.failed_at.map(|at| at.saturating_add(HOUR_MS)),
+                phone.paid_at.map(|at| at.saturating_add(self.known_payer_ms())),
+            ];
+            (
+                stored.entry.as_ref().map(IdempotencyEntry::to_text),
+                text,
+                key_until.max(remember.into_iter().flatten().max()),
+            )
         };
         let storage = self.state.storage();
         for (key, text, part) in [(ENTRY, entry, entry_part), (PHONE, phone, phone_part)] {
@@ -236,7 +268,15 @@ async fn ask(env: &Env, name: &str, op: &str, body: String) -> ::worker::Result<
         VerdictKind::Replay => KeptAnswer::from_text(&response.text().await?),
         _ => None,
     };
-    Ok(Verdict { kind, n: n.parse().unwrap_or(0), answer })
+    let payer = match kind {
+        VerdictKind::Reserved => {
+            let text = response.text().await?;
+            let mut times = text.split(' ').map(|t| t.parse::<u64>().ok().filter(|&at| at > 0));
+            Payer { paid_at: times.next().flatten(), failed_at: times.next().flatten() }
+        }
+        _ => Payer::default(),
+    };
+    Ok(Verdict { kind, n: n.parse().unwrap_or(0), answer, payer })
 }
 
 fn key_name(key: &str) -> String {
@@ -274,7 +314,12 @@ pub(crate) async fn unreserve(env: &Env, phone: &str, at: u64) {
     let _ = ask(env, &phone_name(phone), &["/unreserve?at=", &at.to_string()].concat(), String::new()).await;
 }
 
-/// The push `at` to `phone` is final.
-pub(crate) async fn settle(env: &Env, phone: &str, at: u64) {
-    let _ = ask(env, &phone_name(phone), &["/settle?at=", &at.to_string()].concat(), String::new()).await;
+/// The push `at` to `phone` is final (PalPluss refused it, or it reached a final status); `paid`
+/// says which final status, for the key's health (`None`: no status, PalPluss refused the push).
+pub(crate) async fn settle(env: &Env, phone: &str, at: u64, paid: Option<bool>) {
+    let mut op = ["/settle?at=", &at.to_string()].concat();
+    if let Some(paid) = paid {
+        op.push_str(if paid { "&paid=1" } else { "&paid=0" });
+    }
+    let _ = ask(env, &phone_name(phone), &op, String::new()).await;
 }

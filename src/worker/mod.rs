@@ -17,6 +17,7 @@
 //! `Guard` (one per `Idempotency-Key` or phone) and `Budget` (one per key: the upstream budget).
 
 mod budget;
+mod deliver;
 mod entry;
 mod env;
 mod guard;

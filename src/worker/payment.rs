@@ -16,11 +16,11 @@ use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 
 use super::env::{config, now_ms};
-use super::{budget, upstream};
-use crate::edge::events::{retry_delay, sign_event, MerchantEvent, SIGNATURE_HEADER};
+use super::{budget, deliver, upstream};
+use crate::edge::events::{Delivery, MerchantEvent};
 use crate::edge::lifecycle::{expired, next_wake, poll_at, Payment as Record, WebhookDecision, DAY_MS};
 use crate::edge::observe::{observation_from, WebhookHint};
-use crate::palpluss::Envelope;
+use crate::palpluss::{Envelope, TransactionStatus};
 use crate::rules::locale::Locale;
 
 const KEY: &str = "p";
@@ -30,8 +30,6 @@ const STREAM_FOR_MS: u64 = 300_000;
 const KEEP_ALIVE_MS: u64 = 15_000;
 /// How often an open stream looks for a change (the status shows within this of a confirmation).
 const STREAM_TICK_MS: u64 = 250;
-/// How long a merchant endpoint gets to answer.
-const MERCHANT_TIMEOUT_MS: u32 = 10_000;
 
 /// What is stored, in one key so that it lands in one write.
 #[derive(Clone, Serialize, Deserialize)]
@@ -43,15 +41,7 @@ struct Stored {
     /// A confirmation the budget deferred, due then.
     confirm_at: Option<u64>,
     /// Signed events not yet delivered.
-    outbox: Vec<Outbox>,
-}
-
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Outbox {
-    event: MerchantEvent,
-    attempts: u32,
-    next_at: u64,
+    outbox: Vec<Delivery>,
 }
 
 #[derive(Default)]
@@ -247,22 +237,33 @@ impl Payment {
     }
 
     /// Once the payment is final, its phone is no longer busy because of it (the push still
-    /// counts towards the phone's hourly cap).
+    /// counts towards the phone's hourly cap), and the phone and the key's health learn whether
+    /// it paid.
     async fn release_phone(&self) {
         let release = self.shared.stored.borrow_mut().as_mut().and_then(|s| match s.payment.settled() {
-            true => s.payment.phone_push.take().map(|at| (s.payment.phone.clone(), at)),
+            true => {
+                let paid = s.payment.status == TransactionStatus::Success;
+                let phone = s.payment.phone_push.take().map(|at| (s.payment.phone.clone(), at));
+                let health = s.payment.health_push.take();
+                (phone.is_some() || health.is_some()).then_some((phone, health, paid))
+            }
             false => None,
         });
-        if let Some((phone, at)) = release {
+        if let Some((phone, health, paid)) = release {
             self.save().await;
-            super::guard::settle(&self.env, &phone, at).await;
+            if let Some((phone, at)) = phone {
+                super::guard::settle(&self.env, &phone, at, Some(paid)).await;
+            }
+            if let Some(slot) = health {
+                budget::outcome(&self.env, slot, paid).await;
+            }
         }
     }
 
     async fn confirm_once(&self) {
         let Ok(config) = config(&self.env) else { return };
         let Some(id) = self.shared.stored.borrow().as_ref().map(|s| s.payment.transaction_id.clone()) else { return };
-        if let Err(wait_ms) = budget::take(&self.env, false).await {
+        if let Err(wait_ms) = budget::take(&self.env).await {
             let at = now_ms().saturating_add(wait_ms);
             if let Some(s) = self.shared.stored.borrow_mut().as_mut() {
                 s.confirm_at = Some(at);
@@ -298,7 +299,7 @@ impl Payment {
                     let change = s.payment.confirm(seen, now);
                     if let (Some(kind), true) = (change.event, merchant) {
                         let event = MerchantEvent::new(&s.payment, kind, now);
-                        s.outbox.push(Outbox { event, attempts: 0, next_at: now });
+                        s.outbox.push(Delivery::new(event, now));
                     }
                     change.changed
                 }
@@ -330,35 +331,14 @@ impl Payment {
             .map(|s| s.outbox.iter().filter(|o| o.next_at <= now).map(|o| o.event.clone()).collect())
             .unwrap_or_default();
         for event in due {
-            let body = event.body();
-            let headers = Headers::new();
-            let _ = headers.set("Content-Type", "application/json");
-            let _ = headers.set(SIGNATURE_HEADER, &sign_event(&merchant.secret, now_ms() / 1000, body.as_bytes()));
-            let delivered = upstream::call(Method::Post, &merchant.url, headers, Some(body), MERCHANT_TIMEOUT_MS)
-                .await
-                .is_ok_and(|a| (200..300).contains(&a.status));
-            let now = now_ms();
+            let delivered = deliver::send(merchant, &event).await;
             let mut stored = self.shared.stored.borrow_mut();
             let Some(s) = stored.as_mut() else { break };
             let Some(index) = s.outbox.iter().position(|o| o.event.id == event.id) else { continue };
-            let dropped = match s.outbox.get_mut(index) {
-                Some(_) if delivered => true,
-                Some(entry) => {
-                    entry.attempts += 1;
-                    match retry_delay(entry.attempts) {
-                        Some(delay_s) => {
-                            entry.next_at = now.saturating_add(delay_s * 1000);
-                            false
-                        }
-                        None => {
-                            log("error", "merchant event dropped after its last retry", Some(&event.id));
-                            true
-                        }
-                    }
+            if s.outbox.get_mut(index).is_some_and(|entry| entry.attempted(delivered, now_ms())) {
+                if !delivered {
+                    log("error", "merchant event dropped after its last retry", Some(&event.id));
                 }
-                None => false,
-            };
-            if dropped {
                 s.outbox.remove(index);
             }
             drop(stored);

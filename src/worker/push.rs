@@ -6,15 +6,17 @@ use ::worker::{console_log, Date, Env, Headers, Method, Request};
 use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::budget::{self, Take};
 use super::env::{customer_locale, now_ms};
 use super::guard::{self, Verdict, VerdictKind};
+use super::payment;
 use super::respond::{kept_answer, Reply};
 use super::upstream::{self, read_capped, Failure};
-use super::{budget, payment};
 use crate::edge::config::{Config, Turnstile};
 use crate::edge::guard::{
     idempotency_key_valid, request_fingerprint, turnstile_verdict, PhoneRefusal, TurnstileVerdict,
 };
+use crate::edge::health::{ban_until, is_ban, refusal_counts};
 use crate::edge::lifecycle::{status_token, Payment as Record};
 use crate::edge::proxy::{self, MAX_BODY_BYTES};
 use crate::edge::reply::{intent_refusal, Refusal};
@@ -141,30 +143,48 @@ async fn guarded_push(
     }
     // 6: the phone (its cooldown and hourly cap), counted now so that of simultaneous pushes one goes.
     let phone = form.phone().as_str();
-    let slot = match guard::reserve(env, phone, config.phone_cooldown_s(), config.phone_max_per_hour()).await {
-        Ok(Verdict { kind: VerdictKind::Reserved, n, .. }) => n,
+    let (slot, payer) = match guard::reserve(env, phone, config.phone_cooldown_s(), config.phone_max_per_hour()).await {
+        Ok(Verdict { kind: VerdictKind::Reserved, n, payer, .. }) => (n, payer),
         other => return (phone_refused(other.ok(), l).into(), false),
     };
-    // 7: the upstream budget. Pushes come first in it, but it is never exceeded.
-    if let Err(wait_ms) = budget::take(env, true).await {
-        guard::unreserve(env, phone, slot).await;
-        return (Refusal::busy(wait_ms, l).into(), false);
-    }
+    // 7: the key's health (the breaker, the window) and the upstream budget, in the one object
+    // every push goes through. Pushes come first in the budget, but it is never exceeded.
+    let health_slot = match budget::take_push(env, payer).await {
+        Take::Go(health_slot) => health_slot,
+        refused => {
+            guard::unreserve(env, phone, slot).await;
+            let refusal = match refused {
+                Take::Refused(refused) => Refusal::key_health(refused, now_ms(), l),
+                Take::Wait(wait_ms) | Take::Go(wait_ms) => Refusal::busy(wait_ms, l),
+            };
+            return (refusal.into(), false);
+        }
+    };
 
     let started = Date::now().as_millis();
     let reply = forward(env, config, &config.upstream_body(&form, &callback_url), l, facts).await;
     facts.upstream_ms = Some(Date::now().as_millis().saturating_sub(started));
     let reply = match reply {
         Reply::Upstream { status, body, retry_after } if (200..300).contains(&status) => {
-            Reply::Upstream { status, body: record_payment(env, &form, body, slot).await, retry_after }
+            Reply::Upstream { status, body: record_payment(env, &form, body, slot, health_slot).await, retry_after }
         }
-        // PalPluss refused the push: the phone got no prompt and is not busy (the push still counts).
+        // PalPluss refused the push: the phone got no prompt and is not busy (the push still counts
+        // for the phone; for the key's health when the refusal is about the push).
         Reply::Upstream { status, body, retry_after } => {
-            guard::settle(env, phone, slot).await;
+            guard::settle(env, phone, slot, None).await;
+            match refusal_counts(status) {
+                true => budget::outcome(env, health_slot, false).await,
+                false => budget::release(env, health_slot).await,
+            }
             Reply::Upstream { status, body, retry_after }
         }
-        // No answer (a timeout): the prompt may be on the phone, which stays busy for the cooldown.
-        other => other,
+        // No answer in time: the prompt may be on the phone, which stays busy for the cooldown, and
+        // the push stays pending in the key's health until its slot expires.
+        other if other.status() == 504 => other,
+        other => {
+            budget::release(env, health_slot).await;
+            other
+        }
     };
     let sent = reply.status() != 500;
     (reply, sent)
@@ -218,7 +238,7 @@ fn phone_refused(verdict: Option<Verdict>, l: Locale) -> Refusal {
 /// Records an accepted push in its payment object and adds `statusUrl` and `statusToken` to
 /// PalPluss's `data`. When the record cannot be stored, PalPluss's answer goes back unchanged:
 /// the push happened, and the customer must hear so.
-async fn record_payment(env: &Env, form: &CheckoutForm, body: String, phone_push: u64) -> String {
+async fn record_payment(env: &Env, form: &CheckoutForm, body: String, phone_push: u64, health_push: u64) -> String {
     let Ok(mut answer) = serde_json::from_slice::<Value>(body.as_bytes()) else { return body };
     let Some(id) = answer.pointer("/data/transactionId").and_then(Value::as_str).map(str::to_owned) else {
         return body;
@@ -227,6 +247,7 @@ async fn record_payment(env: &Env, form: &CheckoutForm, body: String, phone_push
     let token = status_token(random);
     let mut record = Record::new(&id, form.amount(), form.phone().as_str(), form.account_reference(), &token, now_ms());
     record.phone_push = Some(phone_push);
+    record.health_push = Some(health_push);
     if payment::init(env, &record).await.is_err() {
         console_log!("{}", json!({ "level": "error", "message": "payment record not stored", "id": id }));
         return body;
@@ -256,6 +277,10 @@ async fn forward(env: &Env, config: &Config, body: &str, l: Locale, facts: &mut 
     let Some(bytes) = answer.body else {
         return Refusal::upstream_oversized().into();
     };
+    // PalPluss banned the key: the breaker opens, and no push goes until the ban ends.
+    if is_ban(answer.status, &bytes) {
+        budget::ban(env, ban_until(&bytes, answer.retry_after.as_deref(), now_ms())).await;
+    }
     // Only the shape matters here: the body itself is passed on as it came.
     if serde_json::from_slice::<Envelope<serde::de::IgnoredAny>>(&bytes).is_err() {
         return Refusal::upstream_not_palpluss().into();

@@ -23,7 +23,7 @@ pub(crate) struct Answer {
 
 impl Answer {
     /// Whether PalPluss said the key's rate limit is used up (`429 RATE_LIMIT_EXCEEDED`; a 429
-    /// `STK_TEMP_BANNED` is about one phone, not the key).
+    /// `STK_TEMP_BANNED` is the key's ban, which the breaker in the `Budget` object handles).
     pub fn key_rate_limited(&self) -> bool {
         self.status == 429
             && self.body.as_deref().is_some_and(|b| {

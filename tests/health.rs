@@ -255,8 +255,7 @@ fn the_stored_form_round_trips() {
     key.ban(99);
     key.admit(5, stranger(), &s).ok();
     key.transition(5, &s);
-    let text = serde_json::to_string(&key).unwrap();
-    assert_eq!(serde_json::from_str::<KeyHealth>(&text).unwrap(), key);
+    assert_eq!(KeyHealth::from_text(&key.to_text()), Some(key));
 }
 
 // ---- configuration ----
@@ -424,7 +423,6 @@ proptest! {
             }
             key.transition(now, &s);
         }
-        let text = serde_json::to_string(&key).unwrap();
-        prop_assert_eq!(serde_json::from_str::<KeyHealth>(&text).unwrap(), key);
+        prop_assert_eq!(KeyHealth::from_text(&key.to_text()), Some(key));
     }
 }

@@ -37,7 +37,6 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::events::{EventType, MerchantEvent};
@@ -78,8 +77,7 @@ impl Default for HealthSettings {
 }
 
 /// The key's state, as `GET /health` and the `key.*` events say it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "state")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyState {
     /// Pushes go as usual.
     Ok,
@@ -133,8 +131,8 @@ pub enum Refused {
     },
 }
 
-/// The key's recent history, as the `Budget` object stores it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The key's recent history, as the `Budget` object stores it ([`KeyHealth::to_text`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyHealth {
     /// Outcomes as (unix ms, paid), oldest first: at most the window's size.
     outcomes: Vec<(u64, bool)>,
@@ -147,6 +145,81 @@ pub struct KeyHealth {
 }
 
 impl KeyHealth {
+    /// The stored form, plain text (no derived JSON reader in the upload for it): the ban's end,
+    /// what the merchant was last told, the outcomes (`{ms}:{1|0}`), the pending slots.
+    ///
+    /// ```
+    /// use palpluss_stk::edge::health::{HealthSettings, KeyHealth, Payer};
+    ///
+    /// let s = HealthSettings::default();
+    /// let mut key = KeyHealth::default();
+    /// assert_eq!(key.to_text(), "0 - - -");
+    /// let slot = key.admit(5, Payer::default(), &s).unwrap();
+    /// key.outcome(Some(slot), true, 9, &s);
+    /// key.admit(10, Payer::default(), &s).unwrap();
+    /// key.ban(99);
+    /// key.transition(10, &s);
+    /// assert_eq!(key.to_text(), "99 banned:99 9:1 10");
+    /// assert_eq!(KeyHealth::from_text(&key.to_text()), Some(key));
+    /// assert_eq!(KeyHealth::from_text("{}"), None);
+    /// ```
+    pub fn to_text(&self) -> String {
+        let list = |items: Vec<String>| if items.is_empty() { "-".to_owned() } else { items.join(",") };
+        let announced = match self.announced {
+            None => "-".to_owned(),
+            Some(KeyState::Banned { until }) => ["banned:", &until.to_string()].concat(),
+            Some(state) => state.as_str().to_owned(),
+        };
+        let outcomes = self
+            .outcomes
+            .iter()
+            .map(|(at, paid)| [at.to_string(), (if *paid { ":1" } else { ":0" }).to_owned()].concat());
+        [
+            self.banned_until.to_string(),
+            announced,
+            list(outcomes.collect()),
+            list(self.pending.iter().map(u64::to_string).collect()),
+        ]
+        .join(" ")
+    }
+
+    /// Reads [`KeyHealth::to_text`]; `None` for anything else.
+    pub fn from_text(text: &str) -> Option<KeyHealth> {
+        let mut parts = text.split(' ');
+        let banned_until = parts.next()?.parse().ok()?;
+        let announced = match parts.next()? {
+            "-" => None,
+            "ok" => Some(KeyState::Ok),
+            "at_risk" => Some(KeyState::AtRisk),
+            other => Some(KeyState::Banned { until: other.strip_prefix("banned:")?.parse().ok()? }),
+        };
+        let items = |part: &str| -> Vec<String> {
+            match part {
+                "-" => Vec::new(),
+                list => list.split(',').map(str::to_owned).collect(),
+            }
+        };
+        let outcomes = items(parts.next()?)
+            .iter()
+            .map(|item| {
+                let (at, paid) = item.split_once(':')?;
+                Some((
+                    at.parse().ok()?,
+                    match paid {
+                        "1" => true,
+                        "0" => false,
+                        _ => return None,
+                    },
+                ))
+            })
+            .collect::<Option<Vec<(u64, bool)>>>()?;
+        let pending = items(parts.next()?).iter().map(|slot| slot.parse().ok()).collect::<Option<Vec<u64>>>()?;
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(KeyHealth { outcomes, pending, banned_until, announced })
+    }
+
     /// The outcomes that count now: the newest `window`, within `window_ms`. (successes, total)
     pub fn share(&self, now: u64, s: &HealthSettings) -> (usize, usize) {
         let counted = self.outcomes.iter().rev().take(s.window).filter(|(at, _)| at.saturating_add(s.window_ms) > now);

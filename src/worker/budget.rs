@@ -9,7 +9,6 @@ use std::cell::{Cell, RefCell};
 use ::worker::{
     console_log, durable_object, DurableObject, Env, Method, Request, RequestInit, Response, ScheduledTime, State,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 
@@ -22,9 +21,10 @@ use crate::edge::route::query_param;
 
 const KEY: &str = "budget";
 const HEALTH: &str = "health";
+const OUTBOX: &str = "outbox";
 
-/// The key's health and the key events not yet delivered, stored together under one key.
-#[derive(Clone, Default, Serialize, Deserialize)]
+/// The key's health and the key events not yet delivered.
+#[derive(Default)]
 struct Health {
     key: KeyHealth,
     outbox: Vec<Delivery>,
@@ -142,11 +142,15 @@ impl Budget {
         let storage = self.state.storage();
         let budget: Option<String> = storage.get(KEY).await.ok().flatten();
         let health: Option<String> = storage.get(HEALTH).await.ok().flatten();
+        let outbox: Option<String> = storage.get(OUTBOX).await.ok().flatten();
         // Another request may have loaded (and changed) it meanwhile: memory is the truth then.
         if !self.loaded.replace(true) {
             *self.budget.borrow_mut() = Some(budget.and_then(|t| UpstreamBudget::from_text(&t)).unwrap_or_default());
-            *self.health.borrow_mut() =
-                health.and_then(|t| serde_json::from_str::<Health>(&t).ok()).unwrap_or_default();
+            *self.health.borrow_mut() = Health {
+                key: health.and_then(|t| KeyHealth::from_text(&t)).unwrap_or_default(),
+                // As bytes, like every JSON the Worker reads: one reader in the upload, not two.
+                outbox: outbox.and_then(|t| serde_json::from_slice(t.as_bytes()).ok()).unwrap_or_default(),
+            };
         }
     }
 
@@ -159,8 +163,15 @@ impl Budget {
             let _ = storage.put_raw(KEY, JsValue::from_str(&text)).await;
         }
         if health {
-            let text = serde_json::to_string(&*self.health.borrow()).unwrap_or_default();
-            let _ = storage.put_raw(HEALTH, JsValue::from_str(&text)).await;
+            let (key, outbox) = {
+                let health = self.health.borrow();
+                (health.key.to_text(), serde_json::to_string(&health.outbox).unwrap_or_default())
+            };
+            // Written together: a change of state and the event that tells it land as one.
+            let entries = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&entries, &HEALTH.into(), &key.into());
+            let _ = js_sys::Reflect::set(&entries, &OUTBOX.into(), &outbox.into());
+            let _ = storage.put_multiple_raw(entries).await;
             self.schedule().await;
         }
     }
@@ -300,7 +311,7 @@ pub(crate) async fn ban(env: &Env, until: u64) {
 pub(crate) async fn state(env: &Env) -> Option<Value> {
     let stub = env.durable_object("BUDGET").ok()?.get_by_name("global").ok()?;
     let mut response = stub.fetch_with_str("https://budget/state").await.ok()?;
-    response.json::<Value>().await.ok()
+    response.bytes().await.ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok())
 }
 
 async fn ask(env: &Env, op: &str) -> ::worker::Result<String> {

@@ -271,15 +271,19 @@ describe("upstream answers", () => {
     assert.ok(Number(r.headers.get("retry-after")) >= 1 && Number(r.headers.get("retry-after")) <= 30, r.headers.get("retry-after"));
     assert.equal(limited.calls.length, 1, "no call while PalPluss's window has not reset");
 
-    // A per-phone ban is not the key's limit: the next push still goes out.
-    w.upstream.handler = answer(429, error("STK_TEMP_BANNED", { retryAfterSeconds: 3599.5 }));
-    r = await w.post(CHECKOUT);
+    // The key's ban: PalPluss's answer is passed on, then the breaker answers itself (tested with
+    // the health guard in tests/js/health.test.mjs); each on a Worker of its own.
+    const banned = await worker();
+    banned.upstream.handler = answer(429, error("STK_TEMP_BANNED", { retryAfterSeconds: 3599.5 }));
+    r = await banned.post(CHECKOUT);
     assert.equal(r.status, 429);
     assert.equal(r.headers.get("retry-after"), "3600");
     assert.equal(r.json.error.code, "STK_TEMP_BANNED");
+    assert.equal(r.json.requestId, "upstream-req", "PalPluss's own answer");
 
-    w.upstream.handler = answer(429, error("STK_TEMP_BANNED"));
-    r = await w.post(CHECKOUT);
+    const bare = await worker();
+    bare.upstream.handler = answer(429, error("STK_TEMP_BANNED"));
+    r = await bare.post(CHECKOUT);
     assert.equal(r.headers.get("retry-after"), "60");
   });
 

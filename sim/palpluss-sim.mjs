@@ -12,6 +12,12 @@
 // SIM_RATE_PER_MINUTE (default 60, 0 = no limit) requests a minute per key and says so in
 // x-ratelimit-* headers. Sinks: {base}/dev/webhooks records webhooks sent to it, {base}/dev/merchant
 // verifies the proxy's signed merchant events (SIM_MERCHANT_SECRET) and lists what arrived.
+// The key's ban, as a model (PalPluss does not publish its thresholds): when, of the pushes of the
+// last SIM_BAN_WINDOW_MINUTES (default 10) whose result is known, there are at least
+// SIM_BAN_MIN_PUSHES (default 30) with a paid share under SIM_BAN_MIN_SUCCESS_RATE (default 0.2),
+// every push answers 429 STK_TEMP_BANNED with details.retryAfterSeconds for SIM_BAN_SECONDS (default
+// 3600); SIM_BAN_MIN_PUSHES=0 never bans. Numbers 0799 9xx xxx cancel and 0799 8xx xxx time out
+// (EXPIRED), for attacks from many phones.
 // Turnstile stand-ins for offline checkouts: {base}/turnstile/v0/api.js (the widget) and
 // {base}/turnstile/v0/siteverify (answers like Cloudflare's test secret keys).
 import { createServer } from "node:http";
@@ -31,6 +37,14 @@ export const OUTCOMES = {
   "254700000502": { kind: "html" },
   "254700000504": { kind: "slow" },
 };
+
+/** Ranges of numbers with one outcome each (an attacker's many phones): by their first digits. */
+export const OUTCOME_RANGES = {
+  "2547999": { kind: "result", status: "CANCELLED", resultCode: "1032", resultDesc: "Request cancelled by user.", event: "transaction.cancelled" },
+  "2547998": { kind: "result", status: "EXPIRED", resultCode: "1037", resultDesc: "DS timeout user cannot be reached.", event: "transaction.expired" },
+};
+const outcomeOf = (phone) => OUTCOMES[phone] ?? Object.entries(OUTCOME_RANGES).find(([prefix]) => phone.startsWith(prefix))?.[1];
+const FINAL = new Set(["SUCCESS", "FAILED", "CANCELLED", "EXPIRED", "REVERSED"]);
 
 /**
  * Test numbers that change how the result is delivered (the payment itself succeeds, except where
@@ -95,6 +109,10 @@ export async function startSimulator({
   lateWebhookMs = Number(process.env.SIM_LATE_WEBHOOK_MS ?? 20000),
   ratePerMinute = Number(process.env.SIM_RATE_PER_MINUTE ?? 60),
   merchantSecret = process.env.SIM_MERCHANT_SECRET || "msec_dev_simulator_0123456789",
+  banWindowMs = Number(process.env.SIM_BAN_WINDOW_MINUTES ?? 10) * 60_000,
+  banMinPushes = Number(process.env.SIM_BAN_MIN_PUSHES ?? 30),
+  banMinSuccessRate = Number(process.env.SIM_BAN_MIN_SUCCESS_RATE ?? 0.2),
+  banSeconds = Number(process.env.SIM_BAN_SECONDS ?? 3600),
   log = () => {},
 } = {}) {
   const transactions = new Map();
@@ -106,7 +124,27 @@ export async function startSimulator({
   const merchantEvents = [];
   /** API calls in the last minute (for the rate limit), and how many were refused. */
   const window = [];
-  const stats = { rateLimited: 0, apiCalls: 0, gets: 0 };
+  const stats = { rateLimited: 0, apiCalls: 0, gets: 0, bans: 0, pushesDuringBan: 0 };
+  /** The key's pushes (for the ban model): { at, tx }; and the bans: { at, until }. */
+  const pushes = [];
+  const bans = [];
+  let bannedUntil = 0;
+  /** The ban model: the seconds left of the ban this push meets (0: none). */
+  const banned = (now) => {
+    if (bannedUntil > now) return Math.ceil((bannedUntil - now) / 1000);
+    if (banMinPushes <= 0) return 0;
+    while (pushes.length && pushes[0].at <= now - banWindowMs) pushes.shift();
+    const known = pushes.filter((p) => FINAL.has(p.tx.status));
+    const paid = known.filter((p) => p.tx.status === "SUCCESS").length;
+    if (known.length >= banMinPushes && paid < banMinSuccessRate * known.length) {
+      bannedUntil = now + banSeconds * 1000;
+      stats.bans++;
+      bans.push({ at: now, until: bannedUntil, known: known.length, paid });
+      log(`key BANNED for ${banSeconds} s: ${paid} of ${known.length} recent pushes paid`);
+      return banSeconds;
+    }
+    return 0;
+  };
   const timers = new Set();
   const later = (fn, ms) => {
     const timer = setTimeout(() => { timers.delete(timer); fn(); }, ms);
@@ -232,7 +270,12 @@ export async function startSimulator({
     const problem = checkBody(body);
     if (problem) return send(res, ...problem);
     const phone = normalisePhone(body.phone);
-    const outcome = OUTCOMES[phone];
+    const ban = banned(Date.now());
+    if (ban > 0) {
+      stats.pushesDuringBan++;
+      return send(res, 429, envelopeError("STK_TEMP_BANNED", "Too many failed STK pushes. Try again later.", { retryAfterSeconds: ban }), limit.headers);
+    }
+    const outcome = outcomeOf(phone);
     if (outcome?.kind === "http") {
       const headers = outcome.retryAfterHeader ? { "retry-after": outcome.retryAfterHeader } : {};
       return send(res, outcome.status, envelopeError(outcome.code, outcome.message, outcome.details), headers);
@@ -256,6 +299,7 @@ export async function startSimulator({
       result_desc: "Success. Request accepted for processing", created_at: now, updated_at: now,
     };
     transactions.set(tx.transaction_id, tx);
+    pushes.push({ at: Date.now(), tx });
     playOut(tx, outcome, DELIVERIES[phone]);
     log(`STK ${tx.transaction_id} ${phone.slice(0, 4)}******${phone.slice(10)} KES ${body.amount}: PENDING`);
     send(res, 200, {
@@ -385,6 +429,7 @@ export async function startSimulator({
     deliveries,
     merchantEvents,
     stats,
+    bans,
     merchantSecret,
     close: () =>
       new Promise((resolve) => {

@@ -162,3 +162,46 @@ test("the merchant sink verifies the signature and lists what arrived", async ()
   const list = await (await fetch(`${sim.origin}/dev/merchant`)).json();
   assert.deepEqual(list.map((e) => [e.verified, e.event.id]), [[true, "evt_1"], [false, "evt_1"]]);
 });
+
+test("the key's ban, as a model: too many known pushes with a low paid share ban every push for a while", async () => {
+  const model = await startSimulator({ port: 0, webhookDelayMs: 20, ratePerMinute: 0, banMinPushes: 6, banMinSuccessRate: 0.5, banSeconds: 2, banWindowMs: 60_000 });
+  const push = (phone) =>
+    fetch(`${model.url}/payments/stk`, { method: "POST", headers: { "content-type": "application/json", authorization: auth() }, body: JSON.stringify({ amount: 100, phone, accountReference: "INV-1", transactionDesc: "Test", callbackUrl: `${model.origin}/dev/webhooks` }) });
+  const settled = (n) => eventually(() => [...model.transactions.values()].filter((t) => t.status !== "PENDING").length >= n, `${n} settled`);
+  try {
+    // 3 paid, 3 cancelled (from the attacker's range): a share of 0.5 is not under the line.
+    for (const phone of ["0712000001", "0712000002", "0712000003", "0799900001", "0799900002", "0799800003"]) {
+      assert.equal((await push(phone)).status, 200, phone);
+    }
+    await settled(6);
+    assert.equal([...model.transactions.values()].filter((t) => t.status === "CANCELLED").length, 2);
+    assert.equal([...model.transactions.values()].filter((t) => t.status === "EXPIRED").length, 1);
+    assert.equal((await push("0799900004")).status, 200, "3 of 6 paid: no ban");
+    await settled(7);
+    // 3 of 7 is under half: the next push, whoever it is for, meets the ban.
+    const r = await push("0712000009");
+    assert.equal(r.status, 429);
+    const body = await r.json();
+    assert.equal(body.error.code, "STK_TEMP_BANNED");
+    assert.ok(body.error.details.retryAfterSeconds >= 1 && body.error.details.retryAfterSeconds <= 2);
+    assert.equal(model.stats.bans, 1);
+    assert.equal((await push("0712000010")).status, 429, "still banned");
+    assert.equal(model.stats.pushesDuringBan, 2);
+    // The ban ends; the recent history still counts, so the model bans again at the next bad push.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    assert.equal((await push("0712000011")).status, 429, "the same history, judged again");
+    assert.equal(model.stats.bans, 2);
+  } finally {
+    await model.close();
+  }
+  // SIM_BAN_MIN_PUSHES=0: never.
+  const lenient = await startSimulator({ port: 0, webhookDelayMs: 5, ratePerMinute: 0, banMinPushes: 0 });
+  try {
+    for (let i = 0; i < 8; i++) {
+      const r = await fetch(`${lenient.url}/payments/stk`, { method: "POST", headers: { "content-type": "application/json", authorization: auth() }, body: JSON.stringify({ amount: 1, phone: `07999000${10 + i}`, accountReference: "A", transactionDesc: "B", callbackUrl: `${lenient.origin}/dev/webhooks` }) });
+      assert.equal(r.status, 200);
+    }
+  } finally {
+    await lenient.close();
+  }
+});

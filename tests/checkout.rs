@@ -164,6 +164,12 @@ async fn rate_limits_say_how_long_to_wait() {
     assert_eq!(get(&e, "retryAfter").as_f64(), Some(120.0), "the header wins");
     assert_eq!(get(&e, "httpStatus").as_f64(), Some(429.0));
     assert!(text(&e, "message").contains("2 minutes"), "{}", text(&e, "message"));
+    // The key's ban is nobody's attempts: M-Pesa prompts are paused. Other 429s are attempts.
+    assert!(text(&e, "message").starts_with("Payments by M-Pesa prompt are paused"), "{}", text(&e, "message"));
+    let limited = r#"{ success: false, error: { code: "RATE_LIMITED", message: "x" }, requestId: "r" }"#;
+    stub_fetch(&api(429, limited, "'retry-after': '30'"));
+    let e = pay(&c, GOOD).await.unwrap_err();
+    assert!(text(&e, "message").starts_with("Too many payment attempts"), "{}", text(&e, "message"));
     stub_fetch(&api(429, banned, ""));
     let e = pay(&c, GOOD).await.unwrap_err();
     assert_eq!(get(&e, "retryAfter").as_f64(), Some(3600.0));

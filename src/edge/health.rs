@@ -338,7 +338,8 @@ impl KeyHealth {
     pub fn view(&self, now: u64, s: &HealthSettings) -> Value {
         let state = self.state(now, s);
         let (paid, total) = self.share(now, s);
-        let rate = (total > 0).then(|| (paid as f64 * 1000.0 / total as f64).round() / 1000.0);
+        // Thousandths rounded half up, in integers (core has no f64::round without std).
+        let rate = (total > 0).then(|| ((paid * 1000 + total / 2) / total) as f64 / 1000.0);
         let mut view = json!({ "state": state.as_str(), "successRate": rate, "outcomes": total });
         if let (KeyState::Banned { until }, Some(object)) = (state, view.as_object_mut()) {
             object.insert("until".into(), json!(super::encoding::iso8601(until)));

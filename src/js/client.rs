@@ -14,7 +14,7 @@ use super::client_config::{stk_error, ClientConfig};
 use super::http::{fetch, is_abort, FetchResponse};
 use super::values::{checkout_object, field_error_object, read_request, set};
 use crate::rules::locale::Locale;
-use crate::rules::notice::{too_many_attempts, Notice};
+use crate::rules::notice::{prompts_paused, too_many_attempts, Notice};
 use crate::rules::stk::{CheckoutForm, ErrorCode, Field, FieldError, Limits};
 use crate::rules::text::{decimal, join};
 
@@ -309,7 +309,12 @@ async fn classify(response: FetchResponse, l: Locale) -> Result<JsValue, JsValue
     }
     let error = if status == 429 {
         let seconds = retry_after_seconds(retry_after_header.as_deref(), &details);
-        let e = stk_error("StkRateLimitError", "rate_limit", &code, &too_many_attempts(seconds, l));
+        // The key's ban is no customer's doing: it says prompts are paused, and for how long.
+        let message = match code.as_str() {
+            crate::edge::codes::STK_TEMP_BANNED => prompts_paused(seconds, l),
+            _ => too_many_attempts(seconds, l),
+        };
+        let e = stk_error("StkRateLimitError", "rate_limit", &code, &message);
         set(&e, "retryAfter", &JsValue::from_f64(seconds as f64));
         e
     } else {

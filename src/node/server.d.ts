@@ -25,6 +25,32 @@ export interface PaymentEvent {
   };
 }
 
+/** The key's health, as `GET /health` and the `key.*` events say it. */
+export interface KeyHealth {
+  state: "ok" | "at_risk" | "banned";
+  /** While banned: when PalPluss's ban ends (ISO 8601). */
+  until?: string;
+  /** The paid share of the counted outcomes (0 to 1), or null when none count. */
+  successRate: number | null;
+  /** How many recent push outcomes count. */
+  outcomes: number;
+}
+
+/** A change in the API key's health, posted once per change of state: `key.at_risk` (the paid
+ * share of recent pushes fell below HEALTH_MIN_SUCCESS_RATE), `key.banned` (PalPluss banned the
+ * key; no push goes until `data.key.until`), `key.restored` (ok again). */
+export interface KeyEvent {
+  /** `evt_...`, the same on every retry of this event. */
+  id: string;
+  type: "key.at_risk" | "key.banned" | "key.restored";
+  /** Unix seconds. */
+  created: number;
+  data: { key: KeyHealth };
+}
+
+/** Every event the proxy posts; `type` tells which. */
+export type StkEvent = PaymentEvent | KeyEvent;
+
 /** Why `verifyWebhook` refused an event. */
 export class WebhookVerificationError extends Error {
   name: "WebhookVerificationError";
@@ -41,7 +67,7 @@ export function verifyWebhook(
   header: string | undefined,
   secret: string,
   options?: { toleranceSeconds?: number; now?: number },
-): PaymentEvent;
+): StkEvent;
 
 /**
  * Signs a checkout intent on the merchant's server: what the checkout may charge, until when. Put

@@ -156,11 +156,12 @@ test("TypeScript types cover every export, for ESM, CommonJS and bundlers", () =
   const tsc = join(root, "node_modules/typescript/bin/tsc");
   const common = ["--noEmit", "--strict", "--target", "es2022", "--skipLibCheck", "false"];
   writeFileSync(join(dir, "webhook.mts"), `
-    import { verifyWebhook, WebhookVerificationError, type PaymentEvent } from "palpluss-stk";
+    import { verifyWebhook, WebhookVerificationError, type StkEvent, type PaymentEvent, type KeyEvent } from "palpluss-stk";
     try {
-      const event: PaymentEvent = verifyWebhook("{}", "t=1,v1=00", "secret", { toleranceSeconds: 60 });
-      const phone: string = event.data.payment.phone;
-      if (event.type === "payment.reversed") void phone;
+      const event: StkEvent = verifyWebhook("{}", "t=1,v1=00", "secret", { toleranceSeconds: 60 });
+      if (event.type === "payment.reversed") { const payment: PaymentEvent = event; const phone: string = payment.data.payment.phone; void phone; }
+      if (event.type === "key.banned") { const key: KeyEvent = event; const until: string | undefined = key.data.key.until; void until; }
+      if (event.type === "key.at_risk") { const rate: number | null = event.data.key.successRate; void rate; }
     } catch (e) {
       if (e instanceof WebhookVerificationError) { const code: WebhookVerificationError["code"] = e.code; void code; }
     }`);

@@ -28,7 +28,8 @@ help:
 	@echo "make test    install tools, build, run every test (native, wasm in Node and Chromium, npm package, Worker)"
 	@echo "make build   build the npm package into pkg/ and the Worker into build/"
 	@echo "make size    browser entry and Worker upload sizes"
-	@echo "make soak    5 minutes of 200 customers paying at once (the whole lifecycle) plus hostile traffic"
+	@echo "make soak    5 minutes of 200 customers paying at once (the whole lifecycle) plus hostile traffic,"
+	@echo "             then the key's health under an attack of cancels (about 11 minutes more)"
 	@echo "make bench   size and speed beside libphonenumber-js, zod and plain JS (table + out/bench/results.json)"
 	@echo "make fuzz    fuzz the phone parser and the validators for FUZZ_SECONDS (default 60) each"
 	@echo "make update-phone-data  regenerate src/rules/phone_data.rs from libphonenumber's metadata (PHONENUMBERS_VERSION)"
@@ -94,6 +95,7 @@ size: build
 
 soak: build
 	node scripts/soak.mjs
+	node scripts/soak-health.mjs
 
 bench: build
 	node bench/run.mjs

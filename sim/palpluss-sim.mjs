@@ -14,7 +14,7 @@
 // verifies the proxy's signed merchant events (SIM_MERCHANT_SECRET) and lists what arrived.
 // The key's ban, as a model (PalPluss does not publish its thresholds): when, of the pushes of the
 // last SIM_BAN_WINDOW_MINUTES (default 10) whose result is known, there are at least
-// SIM_BAN_MIN_PUSHES (default 30) with a paid share under SIM_BAN_MIN_SUCCESS_RATE (default 0.2),
+// SIM_BAN_MIN_PUSHES (default 20) with a paid share under SIM_BAN_MIN_SUCCESS_RATE (default 0.25),
 // every push answers 429 STK_TEMP_BANNED with details.retryAfterSeconds for SIM_BAN_SECONDS (default
 // 3600); SIM_BAN_MIN_PUSHES=0 never bans. Numbers 0799 9xx xxx cancel and 0799 8xx xxx time out
 // (EXPIRED), for attacks from many phones.
@@ -110,8 +110,8 @@ export async function startSimulator({
   ratePerMinute = Number(process.env.SIM_RATE_PER_MINUTE ?? 60),
   merchantSecret = process.env.SIM_MERCHANT_SECRET || "msec_dev_simulator_0123456789",
   banWindowMs = Number(process.env.SIM_BAN_WINDOW_MINUTES ?? 10) * 60_000,
-  banMinPushes = Number(process.env.SIM_BAN_MIN_PUSHES ?? 30),
-  banMinSuccessRate = Number(process.env.SIM_BAN_MIN_SUCCESS_RATE ?? 0.2),
+  banMinPushes = Number(process.env.SIM_BAN_MIN_PUSHES ?? 20),
+  banMinSuccessRate = Number(process.env.SIM_BAN_MIN_SUCCESS_RATE ?? 0.25),
   banSeconds = Number(process.env.SIM_BAN_SECONDS ?? 3600),
   log = () => {},
 } = {}) {
@@ -124,14 +124,18 @@ export async function startSimulator({
   const merchantEvents = [];
   /** API calls in the last minute (for the rate limit), and how many were refused. */
   const window = [];
-  const stats = { rateLimited: 0, apiCalls: 0, gets: 0, bans: 0, pushesDuringBan: 0 };
+  // pushesIntoBan: pushes that arrived while a ban ran (the one that starts a ban is not counted).
+  const stats = { rateLimited: 0, apiCalls: 0, gets: 0, bans: 0, pushesIntoBan: 0 };
   /** The key's pushes (for the ban model): { at, tx }; and the bans: { at, until }. */
   const pushes = [];
   const bans = [];
   let bannedUntil = 0;
   /** The ban model: the seconds left of the ban this push meets (0: none). */
   const banned = (now) => {
-    if (bannedUntil > now) return Math.ceil((bannedUntil - now) / 1000);
+    if (bannedUntil > now) {
+      stats.pushesIntoBan++;
+      return Math.ceil((bannedUntil - now) / 1000);
+    }
     if (banMinPushes <= 0) return 0;
     while (pushes.length && pushes[0].at <= now - banWindowMs) pushes.shift();
     const known = pushes.filter((p) => FINAL.has(p.tx.status));
@@ -272,7 +276,6 @@ export async function startSimulator({
     const phone = normalisePhone(body.phone);
     const ban = banned(Date.now());
     if (ban > 0) {
-      stats.pushesDuringBan++;
       return send(res, 429, envelopeError("STK_TEMP_BANNED", "Too many failed STK pushes. Try again later.", { retryAfterSeconds: ban }), limit.headers);
     }
     const outcome = outcomeOf(phone);

@@ -167,8 +167,9 @@ fn pending_pushes_count_as_failures_while_at_risk_until_they_expire() {
     let mut outcomes = vec![true, true, true];
     outcomes.extend([false; 7]);
     let mut key = key_with(&outcomes, 0);
-    let slot = key.admit(10_000, stranger(), &s).unwrap();
-    key.outcome(Some(slot), false, 11_000, &s);
+    // At the line, a stranger counted as a failure would take the share under it.
+    assert!(matches!(key.admit(10_000, stranger(), &s), Err(Refused::Busy { .. })));
+    key.outcome(None, false, 11_000, &s);
     assert_eq!(key.state(11_000, &s), KeyState::AtRisk);
     // Known payers are admitted (and pending) while at risk: 3 paid of 10 outcomes + 2 pending.
     let payer = Payer { paid_at: Some(1), failed_at: None };
@@ -180,6 +181,27 @@ fn pending_pushes_count_as_failures_while_at_risk_until_they_expire() {
     key.outcome(None, true, 13_000, &s);
     key.outcome(None, true, 13_000, &s);
     assert_eq!(key.state(13_000, &s), KeyState::Ok);
+}
+
+#[test]
+fn while_ok_the_pushes_in_flight_are_bounded_by_what_is_known() {
+    let s = settings();
+    // 6 paid of 10: ok. A stranger counted as a failure with every pending one: 6 / (10 + P + 1)
+    // stays at or above 0.3 for up to 9 pending pushes.
+    let mut outcomes = vec![true; 6];
+    outcomes.extend([false; 4]);
+    let mut key = key_with(&outcomes, 0);
+    for n in 0..10 {
+        assert!(key.admit(20_000, stranger(), &s).is_ok(), "stranger {n}");
+    }
+    assert_eq!(key.state(20_000, &s), KeyState::Ok);
+    assert!(matches!(key.admit(20_000, stranger(), &s), Err(Refused::Busy { .. })), "the 11th in flight");
+    assert!(key.admit(20_000, Payer { paid_at: Some(1), failed_at: None }, &s).is_ok(), "a known payer still goes");
+    // Before anything is known, nothing is judged: a new deployment's first customers all go.
+    let mut fresh = KeyHealth::default();
+    for _ in 0..100 {
+        assert!(fresh.admit(0, stranger(), &s).is_ok());
+    }
 }
 
 #[test]
@@ -425,4 +447,52 @@ proptest! {
         }
         prop_assert_eq!(KeyHealth::from_text(&key.to_text()), Some(key));
     }
+}
+
+#[test]
+fn known_payers_go_first_in_the_upstream_budget_once_the_key_is_judged() {
+    use palpluss_stk::edge::budget::{CallKind, UpstreamBudget};
+    let s = settings();
+    let stranger_first = |key: &KeyHealth| key.first_in_line(20_000, stranger(), &s);
+    assert!(stranger_first(&KeyHealth::default()), "nothing known: every push is first");
+    // All paid: far from the line (0.3), everyone is first.
+    assert!(stranger_first(&key_with(&[true; 10], 0)));
+    // 5 of 10 paid is under twice the line: strangers wait behind known payers in the budget.
+    let mut half = vec![true; 5];
+    half.extend([false; 5]);
+    let key = key_with(&half, 0);
+    assert!(!stranger_first(&key));
+    assert!(key.first_in_line(20_000, Payer { paid_at: Some(5_000), failed_at: None }, &s));
+    // 6 of 10 is twice the line, until a push is pending (counted as a failure).
+    let mut six = vec![true; 6];
+    six.extend([false; 4]);
+    let mut key = key_with(&six, 0);
+    assert!(stranger_first(&key));
+    key.admit(20_000, stranger(), &s).unwrap();
+    assert!(!stranger_first(&key));
+    // New pushes use at most half the budget; known payers and status checks find the rest.
+    let mut budget = UpstreamBudget::default();
+    let news = (0..60).filter(|_| budget.take(CallKind::NewPush, 60, 1_000).is_ok()).count();
+    assert_eq!(news, 30);
+    assert_eq!(budget.take(CallKind::StatusCheck, 60, 1_000), Ok(()));
+    assert_eq!(budget.take(CallKind::Push, 60, 1_000), Ok(()));
+}
+
+#[test]
+fn merchants_verify_and_read_key_events_like_payment_events() {
+    use palpluss_stk::edge::events::{sign_event, verify_webhook, MerchantEvent, DEFAULT_TOLERANCE_S};
+    let s = settings();
+    let key = key_with(&[false; 10], 0);
+    let event = key_event(KeyState::AtRisk, key.view(10_000, &s), 1_796_026_500_000);
+    let body = event.body();
+    let header = sign_event("msec_example_0123456789", 1_796_026_500, body.as_bytes());
+    assert_eq!(
+        verify_webhook(body.as_bytes(), &header, "msec_example_0123456789", DEFAULT_TOLERANCE_S, 1_796_026_510),
+        Ok(())
+    );
+    let read: MerchantEvent = serde_json::from_slice(body.as_bytes()).unwrap();
+    assert_eq!(read, event);
+    assert_eq!(read.kind, EventType::KeyAtRisk);
+    assert_eq!(read.data["key"]["state"], "at_risk");
+    assert_eq!(read.data["key"]["successRate"], 0.0);
 }

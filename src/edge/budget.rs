@@ -6,13 +6,17 @@ use crate::prelude::*;
 
 use serde::{Deserialize, Serialize};
 
-/// What a call with the key is for: pushes come first.
+/// What a call with the key is for: pushes come first, known payers' first of all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallKind {
-    /// `POST /payments/stk`.
+    /// `POST /payments/stk`: may use the whole budget.
     Push,
-    /// `GET /transactions/{id}`.
+    /// `GET /transactions/{id}`: leaves a quarter of the budget for pushes.
     StatusCheck,
+    /// `POST /payments/stk` that the key's health does not put first (a phone not known to pay,
+    /// while the key is near its line: [`crate::edge::health::KeyHealth::first_in_line`]): at
+    /// most half the budget, so that status checks and known payers always find room.
+    NewPush,
 }
 
 /// The sliding-window budget of upstream calls with the key.
@@ -80,6 +84,7 @@ impl UpstreamBudget {
         let allowed = match kind {
             CallKind::Push => limit,
             CallKind::StatusCheck => limit - limit.div_ceil(4),
+            CallKind::NewPush => limit.div_ceil(2),
         };
         if self.calls.len() < allowed {
             self.calls.push(now);

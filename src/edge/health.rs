@@ -253,24 +253,41 @@ impl KeyHealth {
     /// [`KeyHealth::release`]) or says why not.
     pub fn admit(&mut self, now: u64, payer: Payer, s: &HealthSettings) -> Result<u64, Refused> {
         self.pending.retain(|&at| at.saturating_add(PENDING_FOR_MS) > now);
-        match self.state(now, s) {
-            KeyState::Banned { until } => return Err(Refused::Banned { until }),
-            KeyState::AtRisk => {
-                let failed = payer.failed_at.filter(|&f| payer.paid_at.is_none_or(|p| f > p));
-                if let Some(failed_at) = failed.filter(|&f| f.saturating_add(HOUR_MS) > now) {
-                    return Err(Refused::PhoneFailed { retry_after_s: seconds_until(failed_at + HOUR_MS, now) });
-                }
-                let known = payer.paid_at.is_some_and(|p| p.saturating_add(s.known_payer_ms) > now);
-                let (paid, total) = self.share(now, s);
-                if !known && !KeyHealth::healthy(paid, total + self.pending.len() + 1, s) {
-                    return Err(Refused::Busy { retry_after_s: self.room_in(now, s) });
-                }
+        let state = self.state(now, s);
+        if let KeyState::Banned { until } = state {
+            return Err(Refused::Banned { until });
+        }
+        if state == KeyState::AtRisk {
+            let failed = payer.failed_at.filter(|&f| payer.paid_at.is_none_or(|p| f > p));
+            if let Some(failed_at) = failed.filter(|&f| f.saturating_add(HOUR_MS) > now) {
+                return Err(Refused::PhoneFailed { retry_after_s: seconds_until(failed_at + HOUR_MS, now) });
             }
-            KeyState::Ok => {}
+        }
+        // A stranger's push, counted as a failure with every push still pending, must keep the
+        // share at or above the line: while at risk that is never, and once enough is known it
+        // also bounds what is in flight while the key is still ok (outcomes arrive seconds or
+        // minutes after a push, and a burst sent meanwhile would land in the window all at once).
+        let known = payer.paid_at.is_some_and(|p| p.saturating_add(s.known_payer_ms) > now);
+        let (paid, total) = self.share(now, s);
+        let judged = total >= s.min_outcomes.max(1);
+        if !known && judged && !KeyHealth::healthy(paid, total + self.pending.len() + 1, s) {
+            return Err(Refused::Busy { retry_after_s: self.room_in(now, s) });
         }
         let slot = self.pending.iter().copied().max().map_or(now, |last| now.max(last.saturating_add(1)));
         self.pending.push(slot);
         Ok(slot)
+    }
+
+    /// Whether this push goes first in the upstream budget: a known payer's always; any other while
+    /// the key is far from its line (too little known to judge it, or a share, with the pending
+    /// pushes counted as failures, of at least twice the line). Otherwise it is a
+    /// [`crate::edge::budget::CallKind::NewPush`], which leaves half the budget to known payers
+    /// and status checks: under an attack, paying customers still find room.
+    pub fn first_in_line(&self, now: u64, payer: Payer, s: &HealthSettings) -> bool {
+        let known = payer.paid_at.is_some_and(|p| p.saturating_add(s.known_payer_ms) > now);
+        let (paid, total) = self.share(now, s);
+        let far = HealthSettings { min_success_permille: s.min_success_permille.saturating_mul(2).min(1000), ..*s };
+        known || total < s.min_outcomes.max(1) || KeyHealth::healthy(paid, total + self.pending(now), &far)
     }
 
     /// Seconds until the oldest counted failure leaves the window (when the share can rise

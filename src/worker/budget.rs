@@ -65,6 +65,8 @@ impl DurableObject for Budget {
         let (verdict, health_changed) = match req.path().as_str() {
             "/take" if number("push") == Some(1) => {
                 let payer = Payer { paid_at: time("paid"), failed_at: time("failed") };
+                let first = self.health.borrow().key.first_in_line(now, payer, &settings);
+                let kind = if first { CallKind::Push } else { CallKind::NewPush };
                 let admitted = self.health.borrow_mut().key.admit(now, payer, &settings);
                 match admitted {
                     Err(Refused::Banned { until }) => (["banned ", &until.to_string()].concat(), false),
@@ -72,7 +74,7 @@ impl DurableObject for Budget {
                     Err(Refused::PhoneFailed { retry_after_s }) => {
                         (["phone ", &retry_after_s.to_string()].concat(), false)
                     }
-                    Ok(slot) => match self.take(CallKind::Push, limit, now) {
+                    Ok(slot) => match self.take(kind, limit, now) {
                         Ok(()) => (["ok ", &slot.to_string()].concat(), true),
                         Err(wait_ms) => {
                             self.health.borrow_mut().key.release(slot);

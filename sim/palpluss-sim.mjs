@@ -30,7 +30,8 @@ export const OUTCOMES = {
   "254700001032": { kind: "result", status: "CANCELLED", resultCode: "1032", resultDesc: "Request cancelled by user.", event: "transaction.cancelled" },
   "254700001037": { kind: "result", status: "FAILED", resultCode: "1037", resultDesc: "DS timeout user cannot be reached.", event: "transaction.failed" },
   "254700002001": { kind: "result", status: "FAILED", resultCode: "2001", resultDesc: "The initiator information is invalid.", event: "transaction.failed" },
-  "254700000429": { kind: "http", status: 429, code: "STK_TEMP_BANNED", message: "Too many failed STK pushes. Try again later.", details: { retryAfterSeconds: 3600 } },
+  // A short ban: the Worker's breaker holds every push for it, so an hour would stop `make dev`.
+  "254700000429": { kind: "http", status: 429, code: "STK_TEMP_BANNED", message: "Too many failed STK pushes. Try again later.", details: { retryAfterSeconds: 5 } },
   "254700000430": { kind: "http", status: 429, code: "RATE_LIMIT_EXCEEDED", message: "Rate limit exceeded: 60 requests per minute.", retryAfterHeader: "30" },
   "254700000401": { kind: "http", status: 401, code: "INVALID_API_KEY", message: "API key not found or revoked." },
   "254700000500": { kind: "http", status: 500, code: "INTERNAL_ERROR", message: "Something went wrong on our side." },
@@ -134,6 +135,7 @@ export async function startSimulator({
   const banned = (now) => {
     if (bannedUntil > now) {
       stats.pushesIntoBan++;
+      bans.at(-1)?.into.push(now - bans.at(-1).at);
       return Math.ceil((bannedUntil - now) / 1000);
     }
     if (banMinPushes <= 0) return 0;
@@ -143,7 +145,8 @@ export async function startSimulator({
     if (known.length >= banMinPushes && paid < banMinSuccessRate * known.length) {
       bannedUntil = now + banSeconds * 1000;
       stats.bans++;
-      bans.push({ at: now, until: bannedUntil, known: known.length, paid });
+      // `into`: when pushes met the ban, ms after it began.
+      bans.push({ at: now, until: bannedUntil, known: known.length, paid, into: [] });
       log(`key BANNED for ${banSeconds} s: ${paid} of ${known.length} recent pushes paid`);
       return banSeconds;
     }

@@ -143,7 +143,6 @@ test("the simulator's ban test number comes back with Retry-After, and the key i
   assert.equal(r.status, 429);
   assert.equal(r.headers.get("retry-after"), "5");
   assert.equal((await r.json()).error.code, "STK_TEMP_BANNED");
-  assert.equal((await (await fetch(`${proxy}/health`)).json()).key.state, "banned");
   // The ban is short: the key is ok again (and the next tests can pay).
   await eventually(async () => (await (await fetch(`${proxy}/health`)).json()).key?.state === "ok", "the ban's end");
 });

@@ -105,7 +105,9 @@ describe("the breaker", () => {
   test("after PalPluss's ban no push reaches PalPluss until it ends; status checks go on; the merchant hears", async () => {
     const w = await health();
     const before = (await w.push("0712 000 001")).json.data;
-    w.palpluss.next = banned(3);
+    // Long enough that a busy machine still checks the refusals inside it; the wait for its end
+    // below is bounded far above it.
+    w.palpluss.next = banned(15);
     const ban = await w.push("0712 000 002");
     assert.equal(ban.status, 429);
     assert.equal(ban.json.requestId, "up-ban", "PalPluss's own answer first");
@@ -118,7 +120,7 @@ describe("the breaker", () => {
       assert.equal(r.json.error.code, "STK_TEMP_BANNED");
       assert.match(r.json.error.message, words);
       const wait = Number(r.headers.get("retry-after"));
-      assert.ok(wait >= 1 && wait <= 3, `Retry-After ${wait}`);
+      assert.ok(wait >= 1 && wait <= 15, `Retry-After ${wait}`);
       assert.equal(r.json.error.details.retryAfterSeconds, wait);
     }
     assert.equal(w.palpluss.pushes.length, 2, "no push while the ban runs");

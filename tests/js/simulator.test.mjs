@@ -164,7 +164,7 @@ test("the merchant sink verifies the signature and lists what arrived", async ()
 });
 
 test("the key's ban, as a model: too many known pushes with a low paid share ban every push for a while", async () => {
-  const model = await startSimulator({ port: 0, webhookDelayMs: 20, ratePerMinute: 0, banMinPushes: 6, banMinSuccessRate: 0.5, banSeconds: 2, banWindowMs: 60_000 });
+  const model = await startSimulator({ port: 0, webhookDelayMs: 20, ratePerMinute: 0, banMinPushes: 6, banMinSuccessRate: 0.5, banSeconds: 5, banWindowMs: 60_000 });
   const push = (phone) =>
     fetch(`${model.url}/payments/stk`, { method: "POST", headers: { "content-type": "application/json", authorization: auth() }, body: JSON.stringify({ amount: 100, phone, accountReference: "INV-1", transactionDesc: "Test", callbackUrl: `${model.origin}/dev/webhooks` }) });
   const settled = (n) => eventually(() => [...model.transactions.values()].filter((t) => t.status !== "PENDING").length >= n, `${n} settled`);
@@ -183,12 +183,12 @@ test("the key's ban, as a model: too many known pushes with a low paid share ban
     assert.equal(r.status, 429);
     const body = await r.json();
     assert.equal(body.error.code, "STK_TEMP_BANNED");
-    assert.ok(body.error.details.retryAfterSeconds >= 1 && body.error.details.retryAfterSeconds <= 2);
+    assert.ok(body.error.details.retryAfterSeconds >= 1 && body.error.details.retryAfterSeconds <= 5);
     assert.equal(model.stats.bans, 1);
     assert.equal((await push("0712000010")).status, 429, "still banned");
     assert.equal(model.stats.pushesIntoBan, 1, "the push that started the ban is not one sent into it");
     // The ban ends; the recent history still counts, so the model bans again at the next bad push.
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await new Promise((resolve) => setTimeout(resolve, 5100));
     assert.equal((await push("0712000011")).status, 429, "the same history, judged again");
     assert.equal(model.stats.bans, 2);
   } finally {

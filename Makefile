@@ -26,7 +26,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 help:
 	@echo "make dev     the Worker (wrangler dev, 127.0.0.1:8787) against the PalPluss simulator (127.0.0.1:8788)"
 	@echo "make test    install tools, build, run every test (native, wasm in Node and Chromium, npm package, Worker)"
-	@echo "make build   build the npm package into pkg/ and the Worker into build/"
+	@echo "make build   build the Worker into build/ and the npm package (with that Worker) into pkg/"
 	@echo "make size    browser entry and Worker upload sizes"
 	@echo "make soak    5 minutes of 200 customers paying at once (the whole lifecycle) plus hostile traffic,"
 	@echo "             then the key's health under an attack of cancels (about 11 minutes more)"
@@ -58,9 +58,11 @@ node_modules/.installed: package.json package-lock.json
 build: tools
 	scripts/build-pkg.sh
 	scripts/build-worker.sh
+	scripts/package-worker.sh
 
 worker: tools
 	scripts/build-worker.sh
+	scripts/package-worker.sh
 
 dev: build
 	scripts/dev.sh
@@ -117,4 +119,4 @@ update-phone-data:
 
 clean:
 	cargo clean
-	rm -rf pkg/node pkg/web pkg/bundler build .wrangler fuzz/target
+	rm -rf pkg/node pkg/web pkg/bundler pkg/workerd pkg/checkout pkg/worker pkg/dev build .wrangler fuzz/target

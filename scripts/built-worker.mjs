@@ -1,9 +1,15 @@
-// Miniflare options for the Worker that `scripts/build-worker.sh` built into build/, shared by the
-// Worker tests, `make soak` and `make bench`. The compatibility date is wrangler.toml's.
-import { readFileSync } from "node:fs";
+// Miniflare options for the payment proxy, with every binding wrangler.toml declares. In the
+// repository: the Worker `scripts/build-worker.sh` built into build/ (the Worker tests, `make soak`
+// and `make bench` use it). In the Cloudflare template (templates/cloudflare/scripts/, a copy of
+// this file that a test keeps identical): the npm package's built Worker in node_modules. The
+// compatibility date is wrangler.toml's.
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
+const worker = existsSync(resolve(root, "Cargo.toml"))
+  ? { scriptPath: resolve(root, "build/index.js"), modulesRoot: resolve(root, "build") }
+  : { scriptPath: resolve(root, "node_modules/palpluss-stk/worker/index.js"), modulesRoot: resolve(root, "node_modules/palpluss-stk/worker") };
 const [, compatibilityDate] = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(resolve(root, "wrangler.toml"), "utf8"));
 
 export { compatibilityDate };
@@ -28,9 +34,9 @@ export const ratelimits = Object.fromEntries(
 export function builtWorker(bindings) {
   return {
     modules: true,
-    scriptPath: resolve(root, "build/index.js"),
-    modulesRoot: resolve(root, "build"),
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+    ...worker,
+    // Every .js is an ES module here (Miniflare's default reads .js beside the entry as CommonJS).
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }, { type: "ESModule", include: ["**/*.js"] }],
     compatibilityDate,
     cf: false,
     durableObjects,

@@ -2,6 +2,7 @@
 // A local PalPluss simulator: the STK push API with no account, key or internet.
 //
 //   node sim/palpluss-sim.mjs [--port 8788] [--host 127.0.0.1]
+//   npx palpluss-stk-sim [--port 8788]        (the same file, as the npm package ships it)
 //
 // Serves {base}/v1/payments/stk (and its /initiate alias) and {base}/v1/transactions/{id} with
 // PalPluss's envelopes, checks Basic auth against SIM_API_KEY (default "sim_test_key"), applies
@@ -22,6 +23,7 @@
 // {base}/turnstile/v0/siteverify (answers like Cloudflare's test secret keys).
 import { createServer } from "node:http";
 import { createHmac, randomUUID, randomInt, timingSafeEqual } from "node:crypto";
+import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** Test numbers (normalised) and what the simulator does with them. Any other number succeeds. */
@@ -446,7 +448,8 @@ export async function startSimulator({
   };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+// Run as a program (also through a bin link, which process.argv[1] names instead of this file).
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const arg = (name, fallback) => {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? process.argv[i + 1] : fallback;

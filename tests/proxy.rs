@@ -203,6 +203,31 @@ fn the_callback_is_derived_from_the_host_when_only_the_webhook_secret_is_set() {
 }
 
 #[test]
+fn base_path_mounts_every_route_and_the_derived_callback_under_it() {
+    use palpluss_stk::edge::route::{under_base_path, Route};
+    let mounted = config(&[("CALLBACK_URL", ""), ("WEBHOOK_SECRET", WEBHOOK_SECRET), ("BASE_PATH", "/pay/")]).unwrap();
+    assert_eq!(mounted.base_path(), "/pay");
+    assert_eq!(
+        mounted.callback_url("https://shop.example/pay/payments/stk").as_deref(),
+        Some("https://shop.example/pay/webhooks/palpluss/whk_0123456789abcdef")
+    );
+    let route = |path| under_base_path(path, mounted.base_path()).map(Route::of);
+    assert_eq!(route("/pay/payments/stk"), Some(Route::Push));
+    assert_eq!(route("/pay/health"), Some(Route::Health));
+    assert_eq!(route("/pay/webhooks/palpluss/s"), Some(Route::Webhook("s")));
+    assert_eq!(route("/payments/stk"), None, "outside the base path");
+    assert_eq!(route("/payments"), None);
+    assert_eq!(route("/pay2/payments/stk"), None);
+    assert_eq!(config(&[]).unwrap().base_path(), "", "the root by default");
+    for bad in ["shop", "/shop//x", "/shop/../admin", "/shop?x", "/sh%6fp", "/shop x"] {
+        let error = config(&[("BASE_PATH", bad)]).unwrap_err();
+        assert_eq!(error.code(), "CONFIG_INVALID_BASE_PATH", "{bad}");
+        assert!(!error.message().contains(bad), "never the value: {bad}");
+    }
+    assert_eq!(proxy::loggable_path("/pay/webhooks/palpluss/whk_0123456789abcdef"), "/pay/webhooks/palpluss/***");
+}
+
+#[test]
 fn the_webhook_secret_is_compared_exactly_and_redacted_everywhere() {
     let c = config(&[("WEBHOOK_SECRET", WEBHOOK_SECRET)]).unwrap();
     assert!(c.webhook_secret_matches(WEBHOOK_SECRET));

@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use super::encoding::{base64, constant_time_eq, percent_encode};
 use super::health::HealthSettings;
-use super::route::WEBHOOK_PATH_PREFIX;
+use super::route::{self, WEBHOOK_PATH_PREFIX};
 use super::variables::*;
 use crate::rules::locale::Locale;
 use crate::rules::stk::{
@@ -56,6 +56,8 @@ pub struct Config {
     credential_id: Option<String>,
     limits: Limits,
     upstream_timeout_ms: u32,
+    /// `BASE_PATH`: `""` or a path such as `/pay` (see [`route::base_path`]).
+    base_path: String,
 }
 
 impl fmt::Debug for Config {
@@ -78,6 +80,7 @@ impl fmt::Debug for Config {
             .field("phone_cooldown_s", &self.phone_cooldown_s)
             .field("phone_max_per_hour", &self.phone_max_per_hour)
             .field("health", &self.health)
+            .field("base_path", &self.base_path)
             .finish()
     }
 }
@@ -229,6 +232,12 @@ impl Config {
                 .ok_or(invalid(Variable::UpstreamTimeoutMs, TIMEOUT))?,
         };
 
+        const BASE_PATH: &str = "empty, or the path the proxy is mounted under such as /pay (letters, digits, '-', '_' or '.' between slashes)";
+        let base_path = match get(Variable::BasePath) {
+            None => String::new(),
+            Some(text) => route::base_path(&text).ok_or(invalid(Variable::BasePath, BASE_PATH))?,
+        };
+
         let encoded = base64([api_key.as_str(), ":"].concat().as_bytes());
         let mut secrets = vec![api_key, encoded];
         secrets.extend(webhook_secret.iter().cloned());
@@ -253,6 +262,7 @@ impl Config {
             credential_id,
             limits,
             upstream_timeout_ms,
+            base_path,
         })
     }
 
@@ -272,8 +282,8 @@ impl Config {
     }
 
     /// The callback PalPluss posts to: `CALLBACK_URL` when set, else
-    /// `{origin}/webhooks/palpluss/{WEBHOOK_SECRET}` on the host the request came to (https, or
-    /// http on loopback only).
+    /// `{origin}{BASE_PATH}/webhooks/palpluss/{WEBHOOK_SECRET}` on the host the request came to
+    /// (https, or http on loopback only).
     ///
     /// ```
     /// use palpluss_stk::edge::config::Config;
@@ -295,6 +305,17 @@ impl Config {
     ///     config.callback_url("http://127.0.0.1:8787/payments/stk").as_deref(),
     ///     Some("http://127.0.0.1:8787/webhooks/palpluss/whk_0123456789abcdef"),
     /// );
+    /// // Mounted under a path: the webhook route is under it too.
+    /// let mounted = Config::from_lookup(|name| match name {
+    ///     "PALPLUSS_API_KEY" => Some("pk_test_1".into()),
+    ///     "WEBHOOK_SECRET" => Some("whk_0123456789abcdef".into()),
+    ///     "BASE_PATH" => Some("/pay".into()),
+    ///     _ => None,
+    /// })?;
+    /// assert_eq!(
+    ///     mounted.callback_url("https://shop.example/pay/payments/stk").as_deref(),
+    ///     Some("https://shop.example/pay/webhooks/palpluss/whk_0123456789abcdef"),
+    /// );
     /// # Ok::<(), palpluss_stk::edge::variables::ConfigError>(())
     /// ```
     pub fn callback_url(&self, request_url: &str) -> Option<String> {
@@ -306,7 +327,12 @@ impl Config {
         let host = rest.split(['/', '?', '#']).next().filter(|h| !h.is_empty() && !h.contains('@'))?;
         let loopback = is_loopback_http(&["http://", host].concat());
         let scheme = if scheme.eq_ignore_ascii_case("http") && loopback { "http" } else { "https" };
-        Some([scheme, "://", host, WEBHOOK_PATH_PREFIX, secret].concat())
+        Some([scheme, "://", host, &self.base_path, WEBHOOK_PATH_PREFIX, secret].concat())
+    }
+
+    /// `BASE_PATH`: `""` when the routes are at the root, else a path such as `/pay`.
+    pub fn base_path(&self) -> &str {
+        &self.base_path
     }
 
     /// Whether a webhook path's last segment is `WEBHOOK_SECRET` (compared in constant time).

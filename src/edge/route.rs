@@ -52,12 +52,62 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Masks the webhook secret in a path for logs: `/webhooks/palpluss/***`.
-pub fn loggable_path(path: &str) -> &str {
-    if path.starts_with(WEBHOOK_PATH_PREFIX) {
-        "/webhooks/palpluss/***"
-    } else {
-        path
+/// Masks the webhook secret in a path for logs: `/webhooks/palpluss/***`, under any base path.
+///
+/// ```
+/// use palpluss_stk::edge::route::loggable_path;
+///
+/// assert_eq!(loggable_path("/pay/webhooks/palpluss/whk_0123456789abcdef"), "/pay/webhooks/palpluss/***");
+/// assert_eq!(loggable_path("/payments/stk"), "/payments/stk");
+/// ```
+pub fn loggable_path(path: &str) -> String {
+    match path.find(WEBHOOK_PATH_PREFIX) {
+        Some(at) => [&path[..at + WEBHOOK_PATH_PREFIX.len()], "***"].concat(),
+        None => path.to_owned(),
+    }
+}
+
+/// `BASE_PATH` as the proxy uses it: empty (the routes at the root) or a path such as `/pay`
+/// (leading `/`, no trailing `/`, segments of letters, digits, `-`, `_` or `.`, at most 100
+/// characters). `None` when malformed.
+///
+/// ```
+/// use palpluss_stk::edge::route::base_path;
+///
+/// assert_eq!(base_path("").as_deref(), Some(""));
+/// assert_eq!(base_path(" /pay/ ").as_deref(), Some("/pay"));
+/// assert_eq!(base_path("/shop/pay").as_deref(), Some("/shop/pay"));
+/// assert_eq!(base_path("pay"), None);
+/// assert_eq!(base_path("/pay/../admin"), None);
+/// ```
+pub fn base_path(value: &str) -> Option<String> {
+    let path = value.trim().trim_end_matches('/');
+    if path.is_empty() {
+        return Some(String::new());
+    }
+    let segments = path.strip_prefix('/')?;
+    let segment_ok = |s: &str| {
+        !s.is_empty() && s != "." && s != ".." && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    (path.len() <= 100 && segments.split('/').all(segment_ok)).then(|| path.to_owned())
+}
+
+/// The path under the base path (`/pay/payments/stk` under `/pay` is `/payments/stk`); `None`
+/// when the path is outside it.
+///
+/// ```
+/// use palpluss_stk::edge::route::under_base_path;
+///
+/// assert_eq!(under_base_path("/pay/payments/stk", "/pay"), Some("/payments/stk"));
+/// assert_eq!(under_base_path("/payments/stk", ""), Some("/payments/stk"));
+/// assert_eq!(under_base_path("/payment/stk", "/pay"), None);
+/// assert_eq!(under_base_path("/pay", "/pay"), Some("/"));
+/// ```
+pub fn under_base_path<'a>(path: &'a str, base: &str) -> Option<&'a str> {
+    match path.strip_prefix(base)? {
+        "" => Some("/"),
+        rest if rest.starts_with('/') => Some(rest),
+        _ => None,
     }
 }
 

@@ -71,11 +71,14 @@ pub enum Variable {
     HealthMinSuccessRate,
     /// `HEALTH_KNOWN_PAYER_DAYS`: a phone that paid within this many days goes first while at risk.
     HealthKnownPayerDays,
+    /// `BASE_PATH`: the path the proxy is mounted under (a Cloudflare route such as
+    /// `shop.example/pay/*`, or a JavaScript Worker calling `handle` for `/pay/...`).
+    BasePath,
 }
 
 impl Variable {
     /// Every variable, in the order `/health` reports them.
-    pub const ALL: [Variable; 23] = [
+    pub const ALL: [Variable; 24] = [
         Variable::ApiKey,
         Variable::BaseUrl,
         Variable::CallbackUrl,
@@ -99,6 +102,7 @@ impl Variable {
         Variable::HealthMinOutcomes,
         Variable::HealthMinSuccessRate,
         Variable::HealthKnownPayerDays,
+        Variable::BasePath,
     ];
 
     /// The variable's name, e.g. `"CALLBACK_URL"`.
@@ -127,6 +131,7 @@ impl Variable {
             Variable::HealthMinOutcomes => "HEALTH_MIN_OUTCOMES",
             Variable::HealthMinSuccessRate => "HEALTH_MIN_SUCCESS_RATE",
             Variable::HealthKnownPayerDays => "HEALTH_KNOWN_PAYER_DAYS",
+            Variable::BasePath => "BASE_PATH",
         }
     }
 

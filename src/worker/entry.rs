@@ -28,8 +28,20 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<Respons
     let origin = req.headers().get("Origin").ok().flatten();
     let mut facts = LogFacts::default();
     let config = config(&env);
+    // Under BASE_PATH (a broken configuration still answers /health there, with what is wrong).
+    let unchecked_base;
+    let base = match &config {
+        Ok(config) => config.base_path(),
+        Err(_) => {
+            unchecked_base = lookup(&env, "BASE_PATH").and_then(|b| route::base_path(&b)).unwrap_or_default();
+            unchecked_base.as_str()
+        }
+    };
 
-    let reply = route(req, &env, &ctx, &config, origin.as_deref(), &request_id, &mut facts).await;
+    let reply = match route::under_base_path(&path, base) {
+        Some(routed) => route(req, routed, &env, &ctx, &config, origin.as_deref(), &request_id, &mut facts).await,
+        None => Refusal::not_found().into(),
+    };
 
     let secrets = config.as_ref().map(|c| c.secrets()).ok();
     let cors_origin = match (&config, origin.as_deref()) {
@@ -51,7 +63,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<Respons
     line.insert("level".into(), json!(level));
     line.insert("requestId".into(), json!(request_id));
     line.insert("method".into(), json!(method.to_string()));
-    line.insert("path".into(), json!(truncate(route::loggable_path(&path), 200)));
+    line.insert("path".into(), json!(truncate(&route::loggable_path(&path), 200)));
     line.insert("status".into(), json!(status));
     line.insert("durationMs".into(), json!(Date::now().as_millis().saturating_sub(started)));
     let optional = [
@@ -73,8 +85,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<Respons
     response
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn route(
     req: Request,
+    path: &str,
     env: &Env,
     ctx: &Context,
     config: &Result<Rc<Config>, ConfigError>,
@@ -82,9 +96,8 @@ async fn route(
     request_id: &str,
     facts: &mut LogFacts,
 ) -> Reply {
-    let path = req.path();
     let method = req.method();
-    let route = Route::of(&path);
+    let route = Route::of(path);
     if let (Route::NotFound, _) | (Route::Webhook(_), Method::Options) = (&route, &method) {
         return Refusal::not_found().into();
     }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Puts the Worker that scripts/build-worker.sh built into build/ into the npm package, as it is
+# (one build, no second copy in git), with what a merchant with no Rust needs beside it:
+#   pkg/worker/   `palpluss-stk/worker`: proxy.js + its .wasm (worker-build's output), index.js
+#                 (default, the Durable Object classes, handle, signCheckoutIntent), index.d.ts
+#   pkg/dev/      the `palpluss-stk-sim` and `palpluss-stk-dev` bins (sim/) and the demo page (www/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ -f build/index.js && -f build/index_bg.wasm ]] || { echo "package-worker: run scripts/build-worker.sh first" >&2; exit 1; }
+rm -rf pkg/worker pkg/dev
+mkdir -p pkg/worker pkg/dev/www
+cp build/index.js pkg/worker/proxy.js
+cp build/index_bg.wasm pkg/worker/index_bg.wasm
+# worker-build's module imports its wasm by this name; the copy must keep it.
+grep -q '"./index_bg.wasm"' pkg/worker/proxy.js || { echo "package-worker: proxy.js does not import ./index_bg.wasm" >&2; exit 1; }
+cp src/worker/npm/index.js src/worker/npm/intent.js src/worker/npm/index.d.ts pkg/worker/
+echo '{ "type": "module", "sideEffects": ["./proxy.js", "./index.js"] }' > pkg/worker/package.json
+cp sim/palpluss-sim.mjs sim/dev.mjs pkg/dev/
+chmod +x pkg/dev/palpluss-sim.mjs pkg/dev/dev.mjs
+cp www/index.html www/app.js www/style.css pkg/dev/www/
+echo '{ "type": "module" }' > pkg/dev/package.json

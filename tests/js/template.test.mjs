@@ -114,6 +114,34 @@ test("the package's Env type names every variable the Worker reads and every bin
   assert.deepEqual([...declared].sort(), [...variables, ...bindings].sort());
 });
 
+test("the Worker entry's types check a TypeScript Worker that uses handle, signCheckoutIntent and Env", () => {
+  writeFileSync(join(app, "src/typed.ts"), `
+    import { handle, signCheckoutIntent, type Env, type WorkerContext } from "palpluss-stk/worker";
+    export { Payment, Budget, Guard } from "palpluss-stk/worker";
+    export default {
+      async fetch(request: Request, env: Env, ctx: WorkerContext): Promise<Response> {
+        if (new URL(request.url).pathname.startsWith("/pay/")) return handle(request, env, ctx);
+        const intent: string = await signCheckoutIntent({ amount: 1500, accountReference: "ORDER-1042" }, env.INTENT_SECRET ?? "");
+        return Response.json({ intent, limit: env.IP_RATE_LIMITER ? "on" : "off" });
+      },
+    };`);
+  const tsc = join(root, "node_modules/typescript/bin/tsc");
+  run(process.execPath, [tsc, "--noEmit", "--strict", "--target", "es2022", "--lib", "es2022,dom", "--module", "esnext", "--moduleResolution", "bundler", "--skipLibCheck", "false", "src/typed.ts"], { cwd: app, env });
+  // A wrong use is refused: the types say something.
+  writeFileSync(join(app, "src/wrong.ts"), `import { handle } from "palpluss-stk/worker";\nhandle("not a request", {}, {});\n`);
+  assert.throws(() => run(process.execPath, [tsc, "--noEmit", "--strict", "--target", "es2022", "--lib", "es2022,dom", "--module", "esnext", "--moduleResolution", "bundler", "src/wrong.ts"], { cwd: app, env }), /TS2345/);
+});
+
+test("the Worker entry's signCheckoutIntent (Web Crypto) gives the Node entry's token", async () => {
+  const { signCheckoutIntent: webCrypto } = await import(join(app, "node_modules/palpluss-stk/worker/intent.js"));
+  const { signCheckoutIntent: node } = await import(join(app, "node_modules/palpluss-stk/node/index.mjs"));
+  for (const order of [{ amount: 1500, accountReference: " ORDER-1042 ", transactionDesc: "Order 1042" }, { amount: 1, accountReference: "Ünïcode-ref", expiresInSeconds: 60 }]) {
+    assert.equal(await webCrypto(order, INTENT_SECRET, { now: 1_800_000_000 }), node(order, INTENT_SECRET, { now: 1_800_000_000 }));
+  }
+  await assert.rejects(webCrypto({ amount: 0, accountReference: "A" }, INTENT_SECRET), TypeError);
+  await assert.rejects(webCrypto({ amount: 10, accountReference: "A" }, ""), /INTENT_SECRET/);
+});
+
 test("wrangler deploy --dry-run bundles the template with no Rust and no build step", () => {
   const out = run(join(app, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], { cwd: app, env });
   const [, size, gzip] = /Total Upload: ([\d.]+ KiB) \/ gzip: ([\d.]+ KiB)/.exec(out) ?? [];

@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 60
 # libphonenumber's metadata and carrier map, as Python's phonenumbers ships them (make update-phone-data).
 PHONENUMBERS_VERSION := 9.0.43
 
-.PHONY: help tools build worker dev test test-native test-wasm test-js lint size fuzz soak bench clean update-phone-data
+.PHONY: help tools py-webhooks build worker dev test test-native test-wasm test-js lint size fuzz soak bench clean update-phone-data
 export WRANGLER_SEND_METRICS := false
 export DO_NOT_TRACK := 1
 export WRANGLER_HIDE_BANNER := true
@@ -35,7 +35,7 @@ help:
 	@echo "make update-phone-data  regenerate src/rules/phone_data.rs from libphonenumber's metadata (PHONENUMBERS_VERSION)"
 
 ## tools: everything the build and the tests need, skipped when already present.
-tools: node_modules/.installed
+tools: node_modules/.installed py-webhooks
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	@if [[ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]]; then \
 	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 10 minutes, once)"; \
@@ -50,6 +50,14 @@ tools: node_modules/.installed
 	  SUDO=$$([[ $$(id -u) == 0 ]] || echo sudo); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
+
+## The Python Standard Webhooks library the webhook tests verify real events with (PyPI).
+PY_WEBHOOKS := target/py-webhooks/bin/python
+STANDARDWEBHOOKS_PY_VERSION := 1.1.0
+py-webhooks:
+	@[[ -x $(PY_WEBHOOKS) ]] || python3 -m venv target/py-webhooks
+	@$(PY_WEBHOOKS) -c 'import importlib.metadata as m; assert m.version("standardwebhooks") == "$(STANDARDWEBHOOKS_PY_VERSION)"' 2>/dev/null || \
+	  target/py-webhooks/bin/pip install --quiet --disable-pip-version-check standardwebhooks==$(STANDARDWEBHOOKS_PY_VERSION)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

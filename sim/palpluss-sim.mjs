@@ -335,19 +335,28 @@ export async function startSimulator({
     send(res, 200, { success: true, data: tx, requestId: randomUUID() }, limit.headers);
   }
 
-  /** The merchant sink: verifies the proxy's signature like a merchant's server would. */
-  function merchantEvent(text, header) {
-    let verified = false;
-    const parts = Object.fromEntries(String(header ?? "").split(",").map((p) => p.trim().split("=", 2)));
-    if (/^\d+$/.test(parts.t ?? "") && /^[0-9a-f]{64}$/.test(parts.v1 ?? "")) {
-      const expected = createHmac("sha256", merchantSecret).update(`${parts.t}.${text}`).digest();
-      verified = timingSafeEqual(expected, Buffer.from(parts.v1, "hex")) && Math.abs(Date.now() / 1000 - Number(parts.t)) <= 300;
-    }
+  /**
+   * The merchant sink: verifies the proxy's signatures like a merchant's server would, both the
+   * Palpluss-Stk-Signature (keyed with the secret's text) and Standard Webhooks' headers (keyed
+   * with a whsec_ secret's decoded bytes, else its text). Any one of several signatures may match.
+   */
+  function merchantEvent(text, headers) {
+    const fresh = (t) => /^\d{1,12}$/.test(t ?? "") && Math.abs(Date.now() / 1000 - Number(t)) <= 300;
+    const matches = (expected, given) => given.length === expected.length && timingSafeEqual(expected, given);
+    const parts = String(headers["palpluss-stk-signature"] ?? "").split(",").map((p) => p.trim().split("=", 2));
+    const t = parts.find(([k]) => k === "t")?.[1];
+    const ours = createHmac("sha256", merchantSecret).update(`${t}.${text}`).digest();
+    const verified = fresh(t) && parts.some(([k, v]) => k === "v1" && /^[0-9a-f]{64}$/.test(v ?? "") && matches(ours, Buffer.from(v, "hex")));
+    const key = merchantSecret.startsWith("whsec_") ? Buffer.from(merchantSecret.slice(6), "base64") : Buffer.from(merchantSecret);
+    const [id, ts] = [headers["webhook-id"], headers["webhook-timestamp"]];
+    const standard = createHmac("sha256", key).update(`${id}.${ts}.${text}`).digest();
+    const standardVerified = Boolean(id) && fresh(ts) &&
+      String(headers["webhook-signature"] ?? "").split(" ").some((s) => s.startsWith("v1,") && matches(standard, Buffer.from(s.slice(3), "base64")));
     let event;
     try { event = JSON.parse(text); } catch { event = { invalid: text.slice(0, 200) }; }
-    merchantEvents.push({ verified, event, at: Date.now() });
-    log(`merchant event ${event.type ?? "?"} ${event.id ?? ""}: ${verified ? "signature verified" : "SIGNATURE INVALID"}`);
-    return verified;
+    merchantEvents.push({ verified, standardVerified, webhookId: id, event, at: Date.now() });
+    log(`merchant event ${event.type ?? "?"} ${event.id ?? ""}: ${verified ? "signature verified" : "SIGNATURE INVALID"}, Standard Webhooks ${standardVerified ? "verified" : "INVALID"}`);
+    return verified && standardVerified;
   }
 
   /**
@@ -406,7 +415,7 @@ export async function startSimulator({
       }
       if (pathname === "/dev/webhooks" && req.method === "GET") return send(res, 200, webhooks);
       if (pathname === "/dev/merchant" && req.method === "POST") {
-        const ok = merchantEvent(await readBody(req), req.headers["palpluss-stk-signature"]);
+        const ok = merchantEvent(await readBody(req), req.headers);
         return send(res, ok ? 200 : 400, { received: true, verified: ok });
       }
       if (pathname === "/dev/merchant" && req.method === "GET") return send(res, 200, merchantEvents);

@@ -258,6 +258,36 @@ fn merchant_events_need_both_url_and_secret() {
 }
 
 #[test]
+fn merchant_secrets_in_both_forms_and_two_while_rotating() {
+    use palpluss_stk::edge::events::{sign_event_with, verify_webhook};
+    const STANDARD: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const PLAIN: &str = "msec_0123456789abcdef";
+    let with = |secret| config(&[("MERCHANT_WEBHOOK_URL", "https://merchant.example/events"), ("MERCHANT_WEBHOOK_SECRET", secret)]);
+    let rotating = with("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw msec_0123456789abcdef").unwrap();
+    let merchant = rotating.merchant_webhook().unwrap();
+    assert_eq!(merchant.secrets.iter().map(|s| s.text()).collect::<Vec<_>>(), [STANDARD, PLAIN]);
+    // Every secret is redacted, alone and as configured.
+    for secret in [STANDARD, PLAIN, merchant.secret.as_str()] {
+        assert!(rotating.secrets().iter().any(|s| s == secret), "{secret} is redacted");
+    }
+    assert!(!format!("{rotating:?}").contains("MfKQ9r8"));
+    // Both signatures of each scheme; each secret verifies the Palpluss-Stk-Signature alone.
+    let signed = sign_event_with(&merchant.secrets, "evt_1", 1_700_000_000, b"{}");
+    assert_eq!(signed.standard.split(' ').count(), 2);
+    assert!(signed.standard.split(' ').all(|s| s.starts_with("v1,") && s.len() == 47));
+    for secret in [STANDARD, PLAIN] {
+        assert_eq!(verify_webhook(b"{}", &signed.palpluss, secret, 300, 1_700_000_000), Ok(()));
+    }
+    assert!(verify_webhook(b"{}", &signed.palpluss, "msec_another_secret_0", 300, 1_700_000_000).is_err());
+    // Malformed: a short or undecodable key, three secrets, two spaces, a plain secret too short.
+    for bad in ["whsec_dG9vIHNob3J0", "whsec_%%%%MfKQ9r8GKYqrTwjUPD8ILPZIo2La", "a_secret_of_16chars b_secret_of_16chars c_secret_of_16chars", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw  msec_0123456789abcdef", "short"] {
+        let error = with(bad).unwrap_err();
+        assert_eq!(error.code(), "CONFIG_INVALID_MERCHANT_WEBHOOK_SECRET", "{bad}");
+        assert!(!error.message().contains(bad), "never the value");
+    }
+}
+
+#[test]
 fn lifecycle_defaults_and_limits() {
     let c = config(&[]).unwrap();
     assert_eq!(c.upstream_rate_per_minute(), 60);

@@ -24,6 +24,7 @@ use core::fmt;
 use serde::Serialize;
 
 use super::encoding::{base64, constant_time_eq, percent_encode};
+use super::events::SigningSecret;
 use super::health::HealthSettings;
 use super::route::{self, WEBHOOK_PATH_PREFIX};
 use super::variables::*;
@@ -143,10 +144,18 @@ impl Config {
                 return Err(invalid(Variable::MerchantWebhookUrl, MERCHANT_URL));
             }
         }
-        let merchant_secret = secret(Variable::MerchantWebhookSecret)?;
+        const SIGNING: &str = "16 to 256 letters, digits, '-' or '_', or a Standard Webhooks secret (whsec_ and the base64 of 24 to 64 bytes); while rotating, the new and the old one separated by one space";
+        let merchant_secret = match get(Variable::MerchantWebhookSecret) {
+            None => None,
+            Some(value) => Some(
+                SigningSecret::parse_list(&value)
+                    .map(|secrets| (value, secrets))
+                    .ok_or(invalid(Variable::MerchantWebhookSecret, SIGNING))?,
+            ),
+        };
         let merchant = match (merchant_url, merchant_secret) {
-            (Some(url), Some(secret)) => Some(MerchantWebhook { url, secret }),
-            (Some(_), None) => return Err(missing(Variable::MerchantWebhookSecret, SECRET)),
+            (Some(url), Some((secret, secrets))) => Some(MerchantWebhook { url, secret, secrets }),
+            (Some(_), None) => return Err(missing(Variable::MerchantWebhookSecret, SIGNING)),
             (None, _) => None,
         };
 
@@ -241,7 +250,10 @@ impl Config {
         let encoded = base64([api_key.as_str(), ":"].concat().as_bytes());
         let mut secrets = vec![api_key, encoded];
         secrets.extend(webhook_secret.iter().cloned());
-        secrets.extend(merchant.iter().map(|m| m.secret.clone()));
+        if let Some(merchant) = &merchant {
+            secrets.push(merchant.secret.clone());
+            secrets.extend(merchant.secrets.iter().map(|s| s.text().to_owned()));
+        }
         secrets.extend(intent_secret.iter().cloned());
         secrets.extend(turnstile.iter().map(|t| t.secret.clone()));
         Ok(Config {
@@ -497,8 +509,10 @@ impl Turnstile {
 pub struct MerchantWebhook {
     /// The merchant's endpoint.
     pub url: String,
-    /// The signing key.
+    /// `MERCHANT_WEBHOOK_SECRET` as configured (one secret, or two while rotating).
     pub secret: String,
+    /// The secrets every event is signed with, the new one first.
+    pub secrets: Vec<SigningSecret>,
 }
 
 impl fmt::Debug for MerchantWebhook {

@@ -54,6 +54,25 @@ pub(crate) fn base64(input: &[u8]) -> String {
     base64_encode(input, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true)
 }
 
+/// Standard base64 (RFC 4648 section 4) as Standard Webhooks secrets spell it: `+` and `/`, with
+/// its `=` padding or without; `None` for anything else.
+///
+/// ```
+/// use palpluss_stk::edge::encoding::base64_decode;
+///
+/// assert_eq!(base64_decode("aGk+Pw==").as_deref(), Some(&b"hi>?"[..]));
+/// assert_eq!(base64_decode("aGk+Pw").as_deref(), Some(&b"hi>?"[..]));
+/// assert_eq!(base64_decode("aGk-Pw"), None, "base64url is another alphabet");
+/// assert_eq!(base64_decode("aGk+P==="), None);
+/// ```
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let unpadded = text.strip_suffix("==").or_else(|| text.strip_suffix('=')).unwrap_or(text);
+    if unpadded.bytes().any(|b| b == b'-' || b == b'_') {
+        return None;
+    }
+    base64url_decode(&unpadded.replace('+', "-").replace('/', "_"))
+}
+
 /// Strict RFC 4648 section 5 base64url without padding: `None` for padding, other characters, an
 /// impossible length, or non-zero trailing bits (so each value has one spelling).
 pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {

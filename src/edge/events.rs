@@ -9,7 +9,7 @@ use hmac::Mac;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::encoding::{hex, hmac, sha256_hex, unhex};
+use super::encoding::{base64, base64_decode, hex, hmac, sha256_hex, unhex};
 use crate::palpluss::TransactionStatus;
 
 /// What an event tells: a payment's confirmed final status, or a change in the key's health.
@@ -132,6 +132,120 @@ pub fn sign_event(secret: &str, t: u64, body: &[u8]) -> String {
     let t_text = t.to_string();
     let tag = hmac(secret.as_bytes(), &[t_text.as_bytes(), b".", body]).finalize().into_bytes();
     ["t=", &t_text, ",v1=", &hex(&tag)].concat()
+}
+
+/// The Standard Webhooks headers every event carries beside [`SIGNATURE_HEADER`]: the event id,
+/// the unix second it was signed, and `v1,{base64 signature}` per secret.
+pub const WEBHOOK_ID_HEADER: &str = "webhook-id";
+/// See [`WEBHOOK_ID_HEADER`].
+pub const WEBHOOK_TIMESTAMP_HEADER: &str = "webhook-timestamp";
+/// See [`WEBHOOK_ID_HEADER`].
+pub const WEBHOOK_SIGNATURE_HEADER: &str = "webhook-signature";
+/// The prefix of a Standard Webhooks secret (`whsec_` + base64 of the key's bytes).
+pub const STANDARD_SECRET_PREFIX: &str = "whsec_";
+
+/// A key merchant events are signed with, as `MERCHANT_WEBHOOK_SECRET` gives it: either a
+/// Standard Webhooks secret (`whsec_` + base64 of 24 to 64 bytes, whose Standard Webhooks key is
+/// those bytes) or a plain one (16 to 256 letters, digits, `-` or `_`, whose key is its text).
+/// `Palpluss-Stk-Signature` is always keyed with the whole text, as Stripe's libraries expect.
+///
+/// ```
+/// use palpluss_stk::edge::events::SigningSecret;
+///
+/// let standard = SigningSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+/// assert_eq!(standard.standard_key().len(), 24);
+/// let plain = SigningSecret::parse("msec_0123456789abcdef").unwrap();
+/// assert_eq!(plain.standard_key(), b"msec_0123456789abcdef");
+/// assert!(SigningSecret::parse("whsec_dG9vIHNob3J0").is_none(), "9 bytes: too short");
+/// assert!(!format!("{standard:?}").contains("MfKQ"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningSecret {
+    text: String,
+    key: Vec<u8>,
+}
+
+impl SigningSecret {
+    /// One secret's text; `None` when it is neither form.
+    pub fn parse(text: &str) -> Option<SigningSecret> {
+        if let Some(encoded) = text.strip_prefix(STANDARD_SECRET_PREFIX) {
+            let key = base64_decode(encoded).filter(|k| (24..=64).contains(&k.len()))?;
+            return Some(SigningSecret { text: text.to_owned(), key });
+        }
+        let plain = (16..=256).contains(&text.len())
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
+        plain.then(|| SigningSecret { text: text.to_owned(), key: text.as_bytes().to_vec() })
+    }
+
+    /// `MERCHANT_WEBHOOK_SECRET`: one secret, or two separated by one space while rotating (the
+    /// new one first); every event is then signed with both.
+    ///
+    /// ```
+    /// use palpluss_stk::edge::events::SigningSecret;
+    ///
+    /// assert_eq!(SigningSecret::parse_list("msec_new_0123456789 msec_old_0123456789").unwrap().len(), 2);
+    /// assert!(SigningSecret::parse_list("a b c").is_none());
+    /// assert!(SigningSecret::parse_list("msec_new_0123456789  msec_old_0123456789").is_none());
+    /// ```
+    pub fn parse_list(value: &str) -> Option<Vec<SigningSecret>> {
+        let secrets: Vec<SigningSecret> = value.split(' ').map(SigningSecret::parse).collect::<Option<_>>()?;
+        (1..=2).contains(&secrets.len()).then_some(secrets)
+    }
+
+    /// The secret as configured (the `Palpluss-Stk-Signature` key).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The Standard Webhooks key: the decoded bytes of a `whsec_` secret, else the text's bytes.
+    pub fn standard_key(&self) -> &[u8] {
+        &self.key
+    }
+}
+
+impl fmt::Debug for SigningSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningSecret([redacted])")
+    }
+}
+
+/// The signature headers of one event sent at unix second `t`, signed with every secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventSignatures {
+    /// `Palpluss-Stk-Signature`: `t={t},v1={hex}` with one `v1` per secret.
+    pub palpluss: String,
+    /// `webhook-signature`: `v1,{base64 HMAC-SHA256(key, "{id}.{t}.{body}")}`, space-separated.
+    pub standard: String,
+}
+
+/// Signs an event for both schemes (see [`EventSignatures`]).
+///
+/// ```
+/// use palpluss_stk::edge::events::{sign_event_with, verify_webhook, SigningSecret};
+///
+/// // The Standard Webhooks specification's example.
+/// let secret = SigningSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+/// let body = br#"{"test": 2432232314}"#;
+/// let signed = sign_event_with(&[secret], "msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body);
+/// assert_eq!(signed.standard, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+/// assert!(verify_webhook(body, &signed.palpluss, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 300, 1_614_265_330).is_ok());
+/// ```
+pub fn sign_event_with(secrets: &[SigningSecret], id: &str, t: u64, body: &[u8]) -> EventSignatures {
+    let t_text = t.to_string();
+    let mut palpluss = ["t=", &t_text].concat();
+    let mut standard = String::new();
+    for secret in secrets {
+        let tag = hmac(secret.text.as_bytes(), &[t_text.as_bytes(), b".", body]).finalize().into_bytes();
+        palpluss.push_str(",v1=");
+        palpluss.push_str(&hex(&tag));
+        let tag = hmac(&secret.key, &[id.as_bytes(), b".", t_text.as_bytes(), b".", body]).finalize().into_bytes();
+        if !standard.is_empty() {
+            standard.push(' ');
+        }
+        standard.push_str("v1,");
+        standard.push_str(&base64(&tag));
+    }
+    EventSignatures { palpluss, standard }
 }
 
 /// Why a signed event was not accepted.

@@ -262,7 +262,9 @@ fn merchant_secrets_in_both_forms_and_two_while_rotating() {
     use palpluss_stk::edge::events::{sign_event_with, verify_webhook};
     const STANDARD: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const PLAIN: &str = "msec_0123456789abcdef";
-    let with = |secret| config(&[("MERCHANT_WEBHOOK_URL", "https://merchant.example/events"), ("MERCHANT_WEBHOOK_SECRET", secret)]);
+    let with = |secret| {
+        config(&[("MERCHANT_WEBHOOK_URL", "https://merchant.example/events"), ("MERCHANT_WEBHOOK_SECRET", secret)])
+    };
     let rotating = with("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw msec_0123456789abcdef").unwrap();
     let merchant = rotating.merchant_webhook().unwrap();
     assert_eq!(merchant.secrets.iter().map(|s| s.text()).collect::<Vec<_>>(), [STANDARD, PLAIN]);
@@ -280,7 +282,13 @@ fn merchant_secrets_in_both_forms_and_two_while_rotating() {
     }
     assert!(verify_webhook(b"{}", &signed.palpluss, "msec_another_secret_0", 300, 1_700_000_000).is_err());
     // Malformed: a short or undecodable key, three secrets, two spaces, a plain secret too short.
-    for bad in ["whsec_dG9vIHNob3J0", "whsec_%%%%MfKQ9r8GKYqrTwjUPD8ILPZIo2La", "a_secret_of_16chars b_secret_of_16chars c_secret_of_16chars", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw  msec_0123456789abcdef", "short"] {
+    for bad in [
+        "whsec_dG9vIHNob3J0",
+        "whsec_%%%%MfKQ9r8GKYqrTwjUPD8ILPZIo2La",
+        "a_secret_of_16chars b_secret_of_16chars c_secret_of_16chars",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw  msec_0123456789abcdef",
+        "short",
+    ] {
         let error = with(bad).unwrap_err();
         assert_eq!(error.code(), "CONFIG_INVALID_MERCHANT_WEBHOOK_SECRET", "{bad}");
         assert!(!error.message().contains(bad), "never the value");

@@ -172,8 +172,8 @@ impl SigningSecret {
             let key = base64_decode(encoded).filter(|k| (24..=64).contains(&k.len()))?;
             return Some(SigningSecret { text: text.to_owned(), key });
         }
-        let plain = (16..=256).contains(&text.len())
-            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
+        let plain =
+            (16..=256).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
         plain.then(|| SigningSecret { text: text.to_owned(), key: text.as_bytes().to_vec() })
     }
 

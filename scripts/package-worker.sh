@@ -4,10 +4,11 @@
 #   pkg/worker/   `palpluss-stk/worker`: proxy.js + its .wasm (worker-build's output), index.js
 #                 (default, the Durable Object classes, handle, signCheckoutIntent), index.d.ts
 #   pkg/dev/      the `palpluss-stk-sim` and `palpluss-stk-dev` bins (sim/) and the demo page (www/)
+#   pkg/migrations/  the payment index's D1 migrations (the template's migrations_dir points here)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -f build/index.js && -f build/index_bg.wasm ]] || { echo "package-worker: run scripts/build-worker.sh first" >&2; exit 1; }
-rm -rf pkg/worker pkg/dev
+rm -rf pkg/worker pkg/dev pkg/migrations
 mkdir -p pkg/worker pkg/dev/www
 cp build/index.js pkg/worker/proxy.js
 cp build/index_bg.wasm pkg/worker/index_bg.wasm
@@ -19,3 +20,5 @@ cp sim/palpluss-sim.mjs sim/dev.mjs pkg/dev/
 chmod +x pkg/dev/palpluss-sim.mjs pkg/dev/dev.mjs
 cp www/index.html www/app.js www/style.css pkg/dev/www/
 echo '{ "type": "module" }' > pkg/dev/package.json
+mkdir -p pkg/migrations
+cp migrations/*.sql pkg/migrations/

@@ -59,6 +59,8 @@ pub struct Config {
     upstream_timeout_ms: u32,
     /// `BASE_PATH`: `""` or a path such as `/pay` (see [`route::base_path`]).
     base_path: String,
+    /// The key the payment index hashes phones with (derived from the API key once).
+    phone_index_key: [u8; 32],
 }
 
 impl fmt::Debug for Config {
@@ -247,6 +249,7 @@ impl Config {
             Some(text) => route::base_path(&text).ok_or(invalid(Variable::BasePath, BASE_PATH))?,
         };
 
+        let phone_index_key = super::index::phone_key(&api_key);
         let encoded = base64([api_key.as_str(), ":"].concat().as_bytes());
         let mut secrets = vec![api_key, encoded];
         secrets.extend(webhook_secret.iter().cloned());
@@ -275,6 +278,7 @@ impl Config {
             limits,
             upstream_timeout_ms,
             base_path,
+            phone_index_key,
         })
     }
 
@@ -340,6 +344,11 @@ impl Config {
         let loopback = is_loopback_http(&["http://", host].concat());
         let scheme = if scheme.eq_ignore_ascii_case("http") && loopback { "http" } else { "https" };
         Some([scheme, "://", host, &self.base_path, WEBHOOK_PATH_PREFIX, secret].concat())
+    }
+
+    /// The key the payment index hashes phones with ([`super::index::phone_key`] of the API key).
+    pub fn phone_index_key(&self) -> &[u8; 32] {
+        &self.phone_index_key
     }
 
     /// `BASE_PATH`: `""` when the routes are at the root, else a path such as `/pay`.

@@ -14,6 +14,7 @@ pub mod encoding;
 pub mod events;
 pub mod guard;
 pub mod health;
+pub mod index;
 pub mod lifecycle;
 pub mod observe;
 pub mod proxy;

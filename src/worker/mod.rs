@@ -21,6 +21,7 @@ mod deliver;
 mod entry;
 mod env;
 mod guard;
+mod index;
 mod payment;
 mod push;
 mod respond;

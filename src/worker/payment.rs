@@ -16,8 +16,9 @@ use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 
 use super::env::{config, now_ms};
-use super::{budget, deliver, upstream};
+use super::{budget, deliver, index, upstream};
 use crate::edge::events::{Delivery, MerchantEvent};
+use crate::edge::index::{delivery_row, payment_row, SqlValue, DELETE_PAYMENT, INSERT_DELIVERY, UPSERT_PAYMENT};
 use crate::edge::lifecycle::{expired, next_wake, poll_at, Payment as Record, WebhookDecision, DAY_MS};
 use crate::edge::observe::{observation_from, WebhookHint};
 use crate::palpluss::{Envelope, TransactionStatus};
@@ -151,7 +152,15 @@ impl DurableObject for Payment {
             ),
         };
         if expired {
-            // Retention: the record, its token hash and any undelivered event go.
+            // Retention: the record, its token hash and any undelivered event go, and its rows in
+            // the payment index.
+            let id = self.shared.stored.borrow().as_ref().map(|s| s.payment.transaction_id.clone());
+            if let Some(id) = id {
+                index::write(
+                    &self.env,
+                    DELETE_PAYMENT.iter().map(|sql| (*sql, vec![SqlValue::Text(id.clone())])).collect(),
+                );
+            }
             *self.shared.stored.borrow_mut() = None;
             let _ = self.state.storage().delete_all().await;
             return Response::ok("deleted");
@@ -182,6 +191,10 @@ impl Payment {
 
     async fn save(&self) {
         let snapshot = self.shared.stored.borrow().clone();
+        // The payment index follows the record (in the background: never on the customer's path).
+        if let (Some(stored), Ok(config)) = (&snapshot, config(&self.env)) {
+            index::write(&self.env, vec![(UPSERT_PAYMENT, payment_row(&stored.payment, config.phone_index_key()))]);
+        }
         if let Some(text) = snapshot.and_then(|s| serde_json::to_string(&s).ok()) {
             if self.state.storage().put_raw(KEY, JsValue::from_str(&text)).await.is_err() {
                 log("error", "payment record could not be stored", None);
@@ -335,6 +348,10 @@ impl Payment {
             let mut stored = self.shared.stored.borrow_mut();
             let Some(s) = stored.as_mut() else { break };
             let Some(index) = s.outbox.iter().position(|o| o.event.id == event.id) else { continue };
+            let attempt = s.outbox.get(index).map_or(1, |entry| entry.attempts + 1);
+            let row =
+                delivery_row(&event.id, &s.payment.transaction_id, event.kind.as_str(), attempt, delivered, now_ms());
+            super::index::write(&self.env, vec![(INSERT_DELIVERY, row)]);
             if s.outbox.get_mut(index).is_some_and(|entry| entry.attempted(delivered, now_ms())) {
                 if !delivered {
                     log("error", "merchant event dropped after its last retry", Some(&event.id));

@@ -83,7 +83,8 @@ after(async () => {
 });
 
 test("the template's wrangler.toml binds and migrates what the repository's does, and its Miniflare helper is the repository's", () => {
-  const body = (file) => { const text = readFileSync(file, "utf8"); return text.slice(text.indexOf("# The API key is a secret")); };
+  // The one difference: the template's D1 migrations are the package's.
+  const body = (file) => { const text = readFileSync(file, "utf8"); return text.slice(text.indexOf("# The API key is a secret")).replace('migrations_dir = "node_modules/palpluss-stk/migrations"', 'migrations_dir = "migrations"'); };
   assert.equal(body(join(TEMPLATE, "wrangler.toml")), body(join(root, "wrangler.toml")));
   assert.equal(readFileSync(join(TEMPLATE, "scripts/built-worker.mjs"), "utf8"), readFileSync(join(root, "scripts/built-worker.mjs"), "utf8"));
   const toml = readFileSync(join(TEMPLATE, "wrangler.toml"), "utf8");
@@ -95,7 +96,7 @@ test("the template's wrangler.toml binds and migrates what the repository's does
   // Every binding and secret the Deploy button asks for has a description.
   const { cloudflare } = JSON.parse(readFileSync(join(TEMPLATE, "package.json"), "utf8"));
   const secrets = [...readFileSync(join(TEMPLATE, ".dev.vars.example"), "utf8").matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
-  const bindings = [...toml.matchAll(/^name = "([A-Z_]+)"$/gm)].map((m) => m[1]);
+  const bindings = [...toml.matchAll(/^(?:name|binding) = "([A-Z_]+)"$/gm)].map((m) => m[1]);
   for (const name of [...secrets, ...bindings]) assert.ok(cloudflare.bindings[name]?.description, `a description for ${name}`);
 });
 
@@ -110,7 +111,7 @@ test("the package's Env type names every variable the Worker reads and every bin
   const health = await (await mf.dispatchFetch("https://proxy.example/health")).json();
   const variables = Object.keys(health.variables);
   const toml = readFileSync(join(TEMPLATE, "wrangler.toml"), "utf8");
-  const bindings = [...toml.matchAll(/^name = "([A-Z_]+)"$/gm)].map((m) => m[1]);
+  const bindings = [...toml.matchAll(/^(?:name|binding) = "([A-Z_]+)"$/gm)].map((m) => m[1]);
   assert.deepEqual([...declared].sort(), [...variables, ...bindings].sort());
 });
 

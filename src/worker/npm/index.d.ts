@@ -11,6 +11,11 @@ export interface RateLimitBinding {
   limit(options: { key: string }): Promise<{ success: boolean }>;
 }
 
+/** A D1 database binding (wrangler.toml `[[d1_databases]]`). */
+export interface D1DatabaseBinding {
+  prepare(query: string): unknown;
+}
+
 /** The Worker's execution context (what workerd passes as `ctx`). */
 export interface WorkerContext {
   waitUntil(promise: Promise<unknown>): void;
@@ -77,6 +82,8 @@ export interface Env {
   BUDGET: DurableObjectNamespaceBinding;
   /** Durable Object binding, class `Guard`: one object per Idempotency-Key and one per phone. */
   GUARD: DurableObjectNamespaceBinding;
+  /** D1 binding (optional): the payment index, payments and event deliveries (without it all else works). */
+  DB?: D1DatabaseBinding;
   /** Rate Limiting binding: pushes per client IP (without it there is no per-IP limit). */
   IP_RATE_LIMITER?: RateLimitBinding;
 }

@@ -29,8 +29,11 @@ export const ratelimits = Object.fromEntries(
   ),
 );
 
+/** The D1 bindings wrangler.toml declares (`[[d1_databases]]`), as Miniflare's `d1Databases`. */
+export const d1Databases = [...toml.matchAll(/\[\[d1_databases\]\]\s*binding\s*=\s*"([^"]+)"/g)].map(([, name]) => name);
+
 /** Options for `new Miniflare(...)`: the built Worker, offline (`cf: false`), with every binding
- * wrangler.toml declares (its Durable Objects) and these variables. */
+ * wrangler.toml declares (its Durable Objects, rate limits and D1 databases) and these variables. */
 export function builtWorker(bindings) {
   return {
     modules: true,
@@ -41,6 +44,7 @@ export function builtWorker(bindings) {
     cf: false,
     durableObjects,
     ratelimits,
+    d1Databases,
     bindings,
   };
 }

@@ -5,10 +5,11 @@
 #                 (default, the Durable Object classes, handle, signCheckoutIntent), index.d.ts
 #   pkg/dev/      the `palpluss-stk-sim` and `palpluss-stk-dev` bins (sim/) and the demo page (www/)
 #   pkg/migrations/  the payment index's D1 migrations (the template's migrations_dir points here)
+#   pkg/public/   the operator's page (public/admin/; the template's [assets] directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -f build/index.js && -f build/index_bg.wasm ]] || { echo "package-worker: run scripts/build-worker.sh first" >&2; exit 1; }
-rm -rf pkg/worker pkg/dev pkg/migrations
+rm -rf pkg/worker pkg/dev pkg/migrations pkg/public
 mkdir -p pkg/worker pkg/dev/www
 cp build/index.js pkg/worker/proxy.js
 cp build/index_bg.wasm pkg/worker/index_bg.wasm
@@ -22,3 +23,4 @@ cp www/index.html www/app.js www/style.css pkg/dev/www/
 echo '{ "type": "module" }' > pkg/dev/package.json
 mkdir -p pkg/migrations
 cp migrations/*.sql pkg/migrations/
+cp -r public pkg/public

@@ -49,6 +49,8 @@ const DEV_WEBHOOK_SECRET = "whk_dev_simulator_0123456789";
 // The demo page is rendered with an intent signed with this, as a merchant's server would: an
 // amount changed in the browser is refused (INTENT_MISMATCH).
 const DEV_INTENT_SECRET = "isec_dev_simulator_0123456789";
+// The admin API's token under `make dev` (a fixed test value, like the others).
+const DEV_ADMIN_TOKEN = "adm_dev_simulator_0123456789abcdef";
 /** The demo's one order, as the merchant's server knows it. */
 const ORDER = { amount: 1500, accountReference: "ORDER-1042", transactionDesc: "Order 1042" };
 
@@ -76,6 +78,7 @@ if (withPalPluss) {
     MERCHANT_WEBHOOK_URL: `${sim.origin}/dev/merchant`,
     MERCHANT_WEBHOOK_SECRET: SIM_MERCHANT_SECRET,
     INTENT_SECRET: DEV_INTENT_SECRET,
+    ADMIN_TOKEN: DEV_ADMIN_TOKEN,
     // The simulator's test numbers are reused all day: the hourly cap per phone is opened wide (the
     // cooldown stays, so PHONE_BUSY can be seen by paying twice in a row).
     PHONE_MAX_PER_HOUR: "1000",
@@ -150,7 +153,8 @@ function ready() {
   curl -s ${proxy}/payments/stk -H 'content-type: application/json' \\
     -d '{"amount": 100, "phone": "0712 345 678", "accountReference": "INV-1", "transactionDesc": "Test"${extra}}'
 [dev] the answer has statusUrl and statusToken: curl -s "${proxy}/payments/{id}?token={statusToken}"
-[dev] merchant events (verified signatures): curl -s http://${HOST}:${SIM_PORT}/dev/merchant
+[dev] merchant events (verified signatures): curl -s http://${HOST}:${SIM_PORT}/dev/merchant${withPalPluss ? "" : `
+[dev] the admin API: curl -s ${proxy}/admin/payments -H 'authorization: Bearer ${DEV_ADMIN_TOKEN}'`}
 [dev] test numbers: 0700 001 032 cancelled, 0700 000 003 no webhook, 0700 000 666 lying webhook, 0700 000 429 banned: see the README
 [dev] Ctrl-C stops everything.
 `);

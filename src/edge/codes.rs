@@ -79,3 +79,19 @@ pub const PHONE_LIMIT: &str = "PHONE_LIMIT";
 /// 429: PalPluss banned the key (its own code, which the proxy also answers itself while the ban
 /// runs, before any call to PalPluss); `Retry-After` says when the ban ends.
 pub const STK_TEMP_BANNED: &str = "STK_TEMP_BANNED";
+
+/// The admin API's own codes (`/admin/...`; never answered to a customer).
+pub const ADMIN: [&str; 6] =
+    [UNAUTHORIZED, ADMIN_DB_MISSING, ADMIN_DB_UNAVAILABLE, ADMIN_BAD_FILTER, ADMIN_NOT_FINAL, ADMIN_EVENTS_OFF];
+/// 401: no `Authorization: Bearer`, or not `ADMIN_TOKEN` (nothing says what exists).
+pub const UNAUTHORIZED: &str = "UNAUTHORIZED";
+/// 503: the admin API needs the payment index, and the Worker has no `DB` binding.
+pub const ADMIN_DB_MISSING: &str = "ADMIN_DB_MISSING";
+/// 503: the payment index could not be read just now.
+pub const ADMIN_DB_UNAVAILABLE: &str = "ADMIN_DB_UNAVAILABLE";
+/// 400: a list filter is malformed; the message names it.
+pub const ADMIN_BAD_FILTER: &str = "ADMIN_BAD_FILTER";
+/// 409: the payment has no final status yet, so no event to send again.
+pub const ADMIN_NOT_FINAL: &str = "ADMIN_NOT_FINAL";
+/// 409: `MERCHANT_WEBHOOK_URL` is not set: there is nowhere to send events.
+pub const ADMIN_EVENTS_OFF: &str = "ADMIN_EVENTS_OFF";

@@ -61,6 +61,8 @@ pub struct Config {
     base_path: String,
     /// The key the payment index hashes phones with (derived from the API key once).
     phone_index_key: [u8; 32],
+    /// `ADMIN_TOKEN`: the admin API's bearer token; `None`: every `/admin` route is 404.
+    admin_token: Option<String>,
 }
 
 impl fmt::Debug for Config {
@@ -84,6 +86,7 @@ impl fmt::Debug for Config {
             .field("phone_max_per_hour", &self.phone_max_per_hour)
             .field("health", &self.health)
             .field("base_path", &self.base_path)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
@@ -173,17 +176,19 @@ impl Config {
         };
 
         let intent_secret = secret(Variable::IntentSecret)?;
-        const TURNSTILE_SECRET: &str = "your Turnstile widget's secret key (letters, digits, '-', '_' or '.')";
-        let turnstile_secret = match get(Variable::TurnstileSecret) {
-            None => None,
-            Some(s)
-                if (8..=256).contains(&s.len())
-                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) =>
+        // A token of `min` to 256 letters, digits, '-', '_' or '.', if set.
+        let token = |variable, min: usize, expected| match get(variable) {
+            None => Ok(None),
+            Some(t)
+                if (min..=256).contains(&t.len())
+                    && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) =>
             {
-                Some(s)
+                Ok(Some(t))
             }
-            Some(_) => return Err(invalid(Variable::TurnstileSecret, TURNSTILE_SECRET)),
+            Some(_) => Err(invalid(variable, expected)),
         };
+        const TURNSTILE_SECRET: &str = "your Turnstile widget's secret key (letters, digits, '-', '_' or '.')";
+        let turnstile_secret = token(Variable::TurnstileSecret, 8, TURNSTILE_SECRET)?;
         const VERIFY: &str = "the https URL of Turnstile's siteverify (http only on 127.0.0.1 or localhost)";
         let verify_url = get(Variable::TurnstileVerifyUrl).unwrap_or_else(|| DEFAULT_TURNSTILE_VERIFY_URL.to_owned());
         if !(is_plain_https_url(&verify_url) || is_loopback_http(&verify_url)) {
@@ -249,6 +254,8 @@ impl Config {
             Some(text) => route::base_path(&text).ok_or(invalid(Variable::BasePath, BASE_PATH))?,
         };
 
+        const ADMIN: &str = "a random string of 24 to 256 letters, digits, '-', '_' or '.'";
+        let admin_token = token(Variable::AdminToken, 24, ADMIN)?;
         let phone_index_key = super::index::phone_key(&api_key);
         let encoded = base64([api_key.as_str(), ":"].concat().as_bytes());
         let mut secrets = vec![api_key, encoded];
@@ -259,6 +266,7 @@ impl Config {
         }
         secrets.extend(intent_secret.iter().cloned());
         secrets.extend(turnstile.iter().map(|t| t.secret.clone()));
+        secrets.extend(admin_token.iter().cloned());
         Ok(Config {
             intent_secret,
             turnstile,
@@ -279,6 +287,7 @@ impl Config {
             upstream_timeout_ms,
             base_path,
             phone_index_key,
+            admin_token,
         })
     }
 
@@ -344,6 +353,11 @@ impl Config {
         let loopback = is_loopback_http(&["http://", host].concat());
         let scheme = if scheme.eq_ignore_ascii_case("http") && loopback { "http" } else { "https" };
         Some([scheme, "://", host, &self.base_path, WEBHOOK_PATH_PREFIX, secret].concat())
+    }
+
+    /// `ADMIN_TOKEN`, when the admin API is on.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref()
     }
 
     /// The key the payment index hashes phones with ([`super::index::phone_key`] of the API key).

@@ -183,6 +183,20 @@ impl Payment {
         }
     }
 
+    /// The event an operator may send again: the one for the confirmed final status (the same id
+    /// as the first time, so a backend that keeps ids handles it once); `None` before that.
+    ///
+    /// ```
+    /// use palpluss_stk::lifecycle::Payment;
+    ///
+    /// let payment = Payment::new("t-1", 10, "254712345678", "A1", "token", 0);
+    /// assert!(payment.event_to_resend(1).is_none(), "PENDING: nothing to resend");
+    /// ```
+    pub fn event_to_resend(&self, now: u64) -> Option<MerchantEvent> {
+        let kind = EventType::for_status(self.status).filter(|_| self.settled())?;
+        Some(MerchantEvent::new(self, kind, now))
+    }
+
     /// Whether the status is final and confirmed: nothing but a reversal changes it now.
     pub fn settled(&self) -> bool {
         self.confirmed && self.status.is_final()

@@ -7,6 +7,7 @@
 //! Durable Objects (`src/worker`) only execute them, so every edge case is a fast native test with
 //! time as a parameter. Depends on [`crate::rules`] and [`crate::palpluss`], never on the glue.
 
+pub mod admin;
 pub mod budget;
 pub mod codes;
 pub mod config;

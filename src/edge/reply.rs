@@ -80,6 +80,11 @@ impl Refusal {
         Refusal::new(404, codes::NOT_FOUND, "No such route. The payment proxy serves POST /payments/stk.")
     }
 
+    /// 401 for `/admin/...` without the right token: the same answer whatever the route.
+    pub fn unauthorized() -> Refusal {
+        Refusal::new(401, codes::UNAUTHORIZED, "Authorization: Bearer {ADMIN_TOKEN} is required.")
+    }
+
     /// 404 for a payment: unknown id, wrong or missing token, malformed either: all the same.
     pub fn payment_not_found() -> Refusal {
         Refusal::new(404, codes::PAYMENT_NOT_FOUND, "No payment with this id and token.")

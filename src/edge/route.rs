@@ -120,6 +120,8 @@ pub fn under_base_path<'a>(path: &'a str, base: &str) -> Option<&'a str> {
 /// assert_eq!(Route::of("/payments/t-1/events"), Route::Events("t-1"));
 /// assert_eq!(Route::of("/payments/t-1/x/y"), Route::NotFound);
 /// assert_eq!(Route::of("/webhooks/palpluss/s3cret"), Route::Webhook("s3cret"));
+/// assert_eq!(Route::of("/admin/payments.csv"), Route::Admin("/payments.csv"));
+/// assert_eq!(Route::of("/administrator"), Route::NotFound);
 /// assert_eq!(Route::Status("t-1").methods(), "GET, HEAD, OPTIONS");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,6 +136,8 @@ pub enum Route<'a> {
     Events(&'a str),
     /// `POST /webhooks/palpluss/{secret}`, with the secret as given (checked by the config).
     Webhook(&'a str),
+    /// `/admin` and below (with `ADMIN_TOKEN`): the path after `/admin`.
+    Admin(&'a str),
     /// Anything else.
     NotFound,
 }
@@ -143,6 +147,9 @@ impl<'a> Route<'a> {
     pub fn of(path: &'a str) -> Route<'a> {
         if let Some(secret) = path.strip_prefix(WEBHOOK_PATH_PREFIX) {
             return Route::Webhook(secret);
+        }
+        if let Some(rest) = path.strip_prefix("/admin").filter(|r| r.is_empty() || r.starts_with('/')) {
+            return Route::Admin(rest);
         }
         match path {
             "/health" => Route::Health,
@@ -166,6 +173,7 @@ impl<'a> Route<'a> {
             Route::Status(_) => "GET, HEAD, OPTIONS",
             Route::Events(_) => "GET, OPTIONS",
             Route::Webhook(_) => "POST",
+            Route::Admin(_) => "GET, POST",
             Route::NotFound => "",
         }
     }

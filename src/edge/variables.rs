@@ -74,11 +74,13 @@ pub enum Variable {
     /// `BASE_PATH`: the path the proxy is mounted under (a Cloudflare route such as
     /// `shop.example/pay/*`, or a JavaScript Worker calling `handle` for `/pay/...`).
     BasePath,
+    /// `ADMIN_TOKEN` (a secret): enables the admin API and page (`/admin/...`).
+    AdminToken,
 }
 
 impl Variable {
     /// Every variable, in the order `/health` reports them.
-    pub const ALL: [Variable; 24] = [
+    pub const ALL: [Variable; 25] = [
         Variable::ApiKey,
         Variable::BaseUrl,
         Variable::CallbackUrl,
@@ -103,6 +105,7 @@ impl Variable {
         Variable::HealthMinSuccessRate,
         Variable::HealthKnownPayerDays,
         Variable::BasePath,
+        Variable::AdminToken,
     ];
 
     /// The variable's name, e.g. `"CALLBACK_URL"`.
@@ -132,6 +135,7 @@ impl Variable {
             Variable::HealthMinSuccessRate => "HEALTH_MIN_SUCCESS_RATE",
             Variable::HealthKnownPayerDays => "HEALTH_KNOWN_PAYER_DAYS",
             Variable::BasePath => "BASE_PATH",
+            Variable::AdminToken => "ADMIN_TOKEN",
         }
     }
 

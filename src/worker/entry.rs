@@ -98,7 +98,7 @@ async fn route(
 ) -> Reply {
     let method = req.method();
     let route = Route::of(path);
-    if let (Route::NotFound, _) | (Route::Webhook(_), Method::Options) = (&route, &method) {
+    if let (Route::NotFound, _) | (Route::Webhook(_) | Route::Admin(_), Method::Options) = (&route, &method) {
         return Refusal::not_found().into();
     }
     if method == Method::Options {
@@ -122,6 +122,7 @@ async fn route(
         Err(e) => return Refusal::misconfigured(e).into(),
     };
     match (route, method) {
+        (Route::Admin(rest), _) => super::admin::admin(&req, rest, env, config).await,
         (Route::Push, Method::Post) => {
             if origin.is_some_and(|o| !config.origin_allowed(o)) {
                 return Refusal::origin_not_allowed().into();

@@ -53,13 +53,23 @@ pub(crate) async fn migrate(db: &D1Database) -> ::worker::Result<()> {
     Ok(())
 }
 
-fn js(value: SqlValue) -> JsValue {
+pub(crate) fn js(value: SqlValue) -> JsValue {
     match value {
         SqlValue::Text(text) => JsValue::from_str(&text),
         // Unix ms and amounts are far below 2^53: exact as a JS number.
         SqlValue::Int(n) => JsValue::from_f64(n as f64),
         SqlValue::Null => JsValue::NULL,
     }
+}
+
+/// Runs one query and reads its rows; `None` when it fails.
+pub(crate) async fn query<T: for<'de> Deserialize<'de>>(
+    db: &D1Database,
+    sql: &str,
+    values: Vec<SqlValue>,
+) -> Option<Vec<T>> {
+    let values: Vec<JsValue> = values.into_iter().map(js).collect();
+    db.prepare(sql).bind(&values).ok()?.all().await.ok()?.results().ok()
 }
 
 /// Runs the statements (each with its values) in one batch, in the background: the request or the

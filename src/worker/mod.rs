@@ -16,6 +16,7 @@
 //! The Durable Objects: `Payment` (one per transaction: its record, polls, events, streams),
 //! `Guard` (one per `Idempotency-Key` or phone) and `Budget` (one per key: the upstream budget).
 
+mod admin;
 mod budget;
 mod deliver;
 mod entry;

@@ -135,6 +135,28 @@ impl DurableObject for Payment {
                     }
                 }
             }
+            "/resend" => {
+                // The admin API: the confirmed final status's event, queued again (once) and sent now.
+                let now = now_ms();
+                let queued = self.shared.stored.borrow_mut().as_mut().map(|s| {
+                    let event = s.payment.event_to_resend(now)?;
+                    let id = event.id.clone();
+                    if !s.outbox.iter().any(|o| o.event.id == id) {
+                        s.outbox.push(Delivery::new(event, now));
+                    }
+                    Some(id)
+                });
+                match queued {
+                    None => Response::error("not found", 404),
+                    Some(None) => Response::error("not final", 409),
+                    Some(Some(id)) => {
+                        self.save().await;
+                        self.deliver().await;
+                        self.schedule().await;
+                        Ok(Response::from_json(&json!({ "eventId": id }))?.with_status(202))
+                    }
+                }
+            }
             _ => Response::error("no such operation", 404),
         }
     }

@@ -21,7 +21,7 @@ pub(crate) enum Reply {
     Health { status: u16, body: Value },
     /// The proxy's own success, `{ success: true, data, requestId }`.
     Data { status: u16, data: Value },
-    /// A streamed answer (SSE) from a payment's object.
+    /// A streamed answer: a payment's SSE status stream, or the admin API's CSV export.
     Stream(Response),
     /// An answer kept for an `Idempotency-Key`, given again.
     Replay(KeptAnswer),
@@ -97,7 +97,12 @@ pub(crate) fn respond(
             return Ok(Response::empty()?.with_status(204).with_headers(headers));
         }
         Reply::Stream(response) => {
-            headers.set("Content-Type", "text/event-stream; charset=utf-8")?;
+            // The stream's own type (an SSE status stream, a CSV export) and file name.
+            for name in ["Content-Type", "Content-Disposition"] {
+                if let Ok(Some(value)) = response.headers().get(name) {
+                    headers.set(name, &value)?;
+                }
+            }
             return Ok(response.with_headers(headers));
         }
         Reply::Data { data, .. } => json!({ "success": true, "data": data, "requestId": request_id }).to_string(),

@@ -15,6 +15,8 @@ import { signCheckoutIntent } from "../../src/node/server.cjs";
 
 // scripts/dev.sh's fixed demo value (not a secret): the proxy under `make dev` requires intents.
 const DEV_INTENT_SECRET = "isec_dev_simulator_0123456789";
+// sim/dev.mjs's fixed admin token under `make dev` (not a secret).
+const DEV_ADMIN_TOKEN = "adm_dev_simulator_0123456789abcdef";
 // With DEV_TURNSTILE=1 (as here) it requires Turnstile too: the token Cloudflare's test keys give.
 const TURNSTILE_TOKEN = "XXXX.DUMMY.TOKEN.XXXX";
 
@@ -451,5 +453,56 @@ describe("the demo checkout in Chromium", () => {
     await page.screenshot({ path: resolve(shots, "rate-limited-360px.png"), fullPage: true });
     await accessible(page, "rate limited");
     await page.close();
+  });
+
+  // The operator's page (public/admin/, Workers Static Assets) over the admin API, on the payments
+  // the tests above made through the simulator.
+  test("the operator page: sign in, payments with filters and CSV, one payment and resend, the key's chart", async () => {
+    for (const [name, viewport] of [["desktop", { width: 1280, height: 900 }], ["360px", { width: 360, height: 740 }]]) {
+      const page = await browser.newPage({ viewport, acceptDownloads: true });
+      page.setDefaultTimeout(120_000);
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${proxy}/admin/`);
+      await page.getByLabel("Admin token").fill("not-the-token-0123456789abcdef");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.locator("#sign-in-error").filter({ hasText: "not accepted" }).waitFor();
+      await accessible(page, `admin sign-in (${name})`);
+      await page.getByLabel("Admin token").fill(DEV_ADMIN_TOKEN);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      const rows = page.locator("#payments tbody tr");
+      await rows.first().waitFor();
+      assert.ok(await rows.count() >= 3, "the payments made above");
+      assert.ok((await page.locator("#payments tbody td:nth-child(4)").allTextContents()).every((p) => /^2547\*{6}\d\d$/.test(p)), "phones masked");
+      await page.getByLabel("Status").selectOption("CANCELLED");
+      await page.getByRole("button", { name: "Filter" }).click();
+      await page.locator("#list-status").filter({ hasText: /payment/ }).waitFor();
+      assert.ok((await page.locator("#payments tbody td:nth-child(2)").allTextContents()).every((s) => s === "CANCELLED"));
+      const download = page.waitForEvent("download");
+      await page.getByRole("button", { name: "Download CSV" }).click();
+      const csv = await (await download).path();
+      const lines = (await import("node:fs")).readFileSync(csv, "utf8").trim().split("\r\n");
+      assert.match(lines[0], /^transactionId,status,amount,phone/);
+      assert.ok(lines.length >= 2 && lines.slice(1).every((l) => l.split(",")[1] === "CANCELLED"));
+      await page.getByLabel("Status").selectOption("SUCCESS");
+      await page.getByRole("button", { name: "Filter" }).click();
+      await page.locator("#payments tbody td:nth-child(2)", { hasText: "SUCCESS" }).first().waitFor();
+      await page.locator("#payments tbody button").first().click();
+      await page.locator("#detail").waitFor({ state: "visible" });
+      await page.locator("#deliveries tbody tr td", { hasText: "payment.succeeded" }).first().waitFor();
+      await page.getByRole("button", { name: "Send the event again" }).click();
+      await page.locator("#resend-status").filter({ hasText: /^Sent again: evt_[0-9a-f]{24}$/ }).waitFor();
+      assert.ok(await page.locator("#chart rect").count() >= 1, "the chart has bars");
+      assert.match(await page.locator("#key-state").textContent(), /^State: /);
+      await page.screenshot({ path: resolve(shots, `admin-${name}.png`), fullPage: true });
+      await accessible(page, `admin (${name})`);
+      assert.deepEqual(errors, []);
+      await page.close();
+    }
+    // Kept for the tab only: a new page (a new tab) asks again.
+    const fresh = await browser.newPage();
+    await fresh.goto(`${proxy}/admin/`);
+    await fresh.getByLabel("Admin token").waitFor();
+    await fresh.close();
   });
 });

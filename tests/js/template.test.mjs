@@ -83,8 +83,8 @@ after(async () => {
 });
 
 test("the template's wrangler.toml binds and migrates what the repository's does, and its Miniflare helper is the repository's", () => {
-  // The one difference: the template's D1 migrations are the package's.
-  const body = (file) => { const text = readFileSync(file, "utf8"); return text.slice(text.indexOf("# The API key is a secret")).replace('migrations_dir = "node_modules/palpluss-stk/migrations"', 'migrations_dir = "migrations"'); };
+  // The differences: the template's D1 migrations and admin page are the package's.
+  const body = (file) => { const text = readFileSync(file, "utf8"); return text.slice(text.indexOf("# The API key is a secret")).replace('migrations_dir = "node_modules/palpluss-stk/migrations"', 'migrations_dir = "migrations"').replace('directory = "node_modules/palpluss-stk/public"', 'directory = "public"'); };
   assert.equal(body(join(TEMPLATE, "wrangler.toml")), body(join(root, "wrangler.toml")));
   assert.equal(readFileSync(join(TEMPLATE, "scripts/built-worker.mjs"), "utf8"), readFileSync(join(root, "scripts/built-worker.mjs"), "utf8"));
   const toml = readFileSync(join(TEMPLATE, "wrangler.toml"), "utf8");

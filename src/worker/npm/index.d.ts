@@ -76,6 +76,8 @@ export interface Env {
   HEALTH_KNOWN_PAYER_DAYS?: string;
   /** The path the proxy is mounted under, e.g. `/pay` (default: the root). */
   BASE_PATH?: string;
+  /** Secret: enables the admin API at `/admin/...` (`Authorization: Bearer {ADMIN_TOKEN}`). */
+  ADMIN_TOKEN?: string;
   /** Durable Object binding, class `Payment`: one object per payment (record, status stream, events). */
   PAYMENTS: DurableObjectNamespaceBinding;
   /** Durable Object binding, class `Budget`: one object per key (calls made with it, its health, key events). */

@@ -111,6 +111,7 @@ bench: build
 	node bench/run.mjs
 	node bench/boundary.mjs
 	node bench/guard.mjs
+	node bench/csv.mjs
 
 fuzz: tools
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz

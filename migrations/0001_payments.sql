@@ -30,3 +30,13 @@ CREATE TABLE IF NOT EXISTS deliveries (
   PRIMARY KEY (event_id, attempt)
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_payment ON deliveries (payment_id, at);
+
+-- The proxy's own refusals of pushes (the guard at work), counted per hour and code. Each isolate
+-- tallies in memory and adds its counts at most once a minute, so a flood of refused requests
+-- costs a few writes, not one each.
+CREATE TABLE IF NOT EXISTS refusals (
+  hour INTEGER NOT NULL,           -- unix ms / 3,600,000
+  code TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (hour, code)
+);

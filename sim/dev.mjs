@@ -154,7 +154,7 @@ function ready() {
     -d '{"amount": 100, "phone": "0712 345 678", "accountReference": "INV-1", "transactionDesc": "Test"${extra}}'
 [dev] the answer has statusUrl and statusToken: curl -s "${proxy}/payments/{id}?token={statusToken}"
 [dev] merchant events (verified signatures): curl -s http://${HOST}:${SIM_PORT}/dev/merchant${withPalPluss ? "" : `
-[dev] the admin API: curl -s ${proxy}/admin/payments -H 'authorization: Bearer ${DEV_ADMIN_TOKEN}'`}
+[dev] the operator page: ${proxy}/admin/ (token ${DEV_ADMIN_TOKEN})`}
 [dev] test numbers: 0700 001 032 cancelled, 0700 000 003 no webhook, 0700 000 666 lying webhook, 0700 000 429 banned: see the README
 [dev] Ctrl-C stops everything.
 `);

@@ -123,3 +123,41 @@ pub fn delivery_row(
         SqlValue::Int(at),
     ]
 }
+
+/// Adds a tally to the refusals of its hour and code.
+pub const ADD_REFUSALS: &str = "INSERT INTO refusals (hour, code, count) VALUES (?1, ?2, ?3) ON CONFLICT (hour, code) DO UPDATE SET count = count + excluded.count";
+
+/// How often an isolate adds its tally of refusals to the index, at most.
+pub const REFUSAL_FLUSH_MS: u64 = 60_000;
+
+/// An isolate's count of the proxy's refusals of pushes, by hour and code, handed over for
+/// writing at most once every [`REFUSAL_FLUSH_MS`].
+///
+/// ```
+/// use palpluss_stk::edge::index::RefusalTally;
+///
+/// let mut tally = RefusalTally::default();
+/// assert!(tally.add("RATE_LIMITED", 1_000).is_none(), "the first minute collects");
+/// assert!(tally.add("RATE_LIMITED", 2_000).is_none());
+/// let due = tally.add("PHONE_BUSY", 61_000).unwrap();
+/// assert_eq!(due, vec![(0, "PHONE_BUSY".to_owned(), 1), (0, "RATE_LIMITED".to_owned(), 2)]);
+/// assert!(tally.add("PHONE_BUSY", 62_000).is_none(), "then a minute again");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RefusalTally {
+    counts: alloc::collections::BTreeMap<(u64, String), u64>,
+    since: Option<u64>,
+}
+
+impl RefusalTally {
+    /// Counts one refusal at `now`; the counts to write when a minute has passed since the first.
+    pub fn add(&mut self, code: &str, now: u64) -> Option<Vec<(u64, String, u64)>> {
+        *self.counts.entry((now / 3_600_000, code.to_owned())).or_insert(0) += 1;
+        let since = *self.since.get_or_insert(now);
+        if now.saturating_sub(since) < REFUSAL_FLUSH_MS {
+            return None;
+        }
+        self.since = None;
+        Some(core::mem::take(&mut self.counts).into_iter().map(|((hour, code), n)| (hour, code, n)).collect())
+    }
+}

@@ -195,20 +195,32 @@ async fn resend(env: &Env, id: &str, config: &Config) -> Reply {
 }
 
 #[derive(Deserialize)]
+struct CodeCount {
+    code: String,
+    count: u64,
+}
+
+#[derive(Deserialize)]
 struct HourRow {
     hour: u64,
     status: String,
     count: u64,
 }
 
-/// `GET /admin/health`: the key's state and budget from its `Budget` object, and the outcomes
-/// per hour for the last 48 hours from the index.
+/// `GET /admin/health`: the key's state and budget use from its `Budget` object, the outcomes per
+/// hour for the last 48 hours and the proxy's refusals of pushes by code (counted about once a
+/// minute per isolate) from the index.
 async fn health(db: &D1Database, env: &Env) -> Reply {
     let now = now_ms();
     let since = (now / 3_600_000).saturating_sub(HEALTH_HOURS - 1) * 3_600_000;
     let sql = "SELECT final_at / 3600000 AS hour, status, COUNT(*) AS count FROM payments WHERE final_at >= ?1 GROUP BY hour, status";
     let Some(rows) = query::<HourRow>(db, sql, vec![SqlValue::Int(since)]).await else { return unavailable() };
     let rows: Vec<(u64, String, u64)> = rows.into_iter().map(|r| (r.hour, r.status, r.count)).collect();
-    let key = budget::state(env).await.unwrap_or_else(|| json!({ "state": "unknown" }));
-    Reply::Data { status: 200, data: json!({ "key": key, "hours": hourly(&rows, now) }) }
+    let sql = "SELECT code, SUM(count) AS count FROM refusals WHERE hour >= ?1 GROUP BY code ORDER BY count DESC";
+    let Some(refusals) = query::<CodeCount>(db, sql, vec![SqlValue::Int(since / 3_600_000)]).await else {
+        return unavailable();
+    };
+    let refusals: serde_json::Map<String, Value> = refusals.into_iter().map(|r| (r.code, json!(r.count))).collect();
+    let key = budget::usage(env).await.unwrap_or_else(|| json!({ "state": "unknown" }));
+    Reply::Data { status: 200, data: json!({ "key": key, "hours": hourly(&rows, now), "refusals": refusals }) }
 }

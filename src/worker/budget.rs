@@ -106,6 +106,16 @@ impl DurableObject for Budget {
                 ("ok 0".to_owned(), true)
             }
             "/state" => return Response::from_json(&self.health.borrow().key.view(now, &settings)),
+            // The admin API's view: the key's state and the calls made with it in the last 60 s.
+            "/usage" => {
+                let mut view = self.health.borrow().key.view(now, &settings);
+                let calls = self.budget.borrow().as_ref().map_or(0, |b| b.in_window(now));
+                if let Some(object) = view.as_object_mut() {
+                    object.insert("callsLastMinute".into(), serde_json::json!(calls));
+                    object.insert("callsPerMinute".into(), serde_json::json!(limit));
+                }
+                return Response::from_json(&view);
+            }
             _ => return Response::error("no such operation", 404),
         };
         if health_changed {
@@ -311,8 +321,17 @@ pub(crate) async fn ban(env: &Env, until: u64) {
 
 /// The key's state for `GET /health`: `{ state, until?, successRate, outcomes }`.
 pub(crate) async fn state(env: &Env) -> Option<Value> {
+    view(env, "https://budget/state").await
+}
+
+/// The key's state with the budget's use (`callsLastMinute`, `callsPerMinute`), for the admin API.
+pub(crate) async fn usage(env: &Env) -> Option<Value> {
+    view(env, "https://budget/usage").await
+}
+
+async fn view(env: &Env, url: &str) -> Option<Value> {
     let stub = env.durable_object("BUDGET").ok()?.get_by_name("global").ok()?;
-    let mut response = stub.fetch_with_str("https://budget/state").await.ok()?;
+    let mut response = stub.fetch_with_str(url).await.ok()?;
     response.bytes().await.ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok())
 }
 

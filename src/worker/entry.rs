@@ -50,6 +50,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<Respons
     };
     let status = reply.status();
     let code = reply.code().map(str::to_owned);
+    // The guard at work, for the admin API: the proxy's own refusals of pushes, by code.
+    if let (Some(code), Method::Post) = (&code, &method) {
+        if route::under_base_path(&path, base) == Some("/payments/stk") {
+            super::index::count_refusal(&env, &ctx, code, Date::now().as_millis());
+        }
+    }
     let response = respond(reply, &request_id, cors_origin.as_deref(), secrets);
 
     let level = if status >= 500 {

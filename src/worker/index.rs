@@ -2,15 +2,15 @@
 //! the writes `edge::index` decides, always off the customer's path (spawned, never awaited by a
 //! request). Without the binding every function here does nothing.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use ::worker::d1::D1Database;
 use ::worker::wasm_bindgen_futures::spawn_local;
-use ::worker::Env;
+use ::worker::{Context, Env};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
-use crate::edge::index::{statements, SqlValue, MIGRATIONS, MIGRATIONS_TABLE};
+use crate::edge::index::{statements, RefusalTally, SqlValue, ADD_REFUSALS, MIGRATIONS, MIGRATIONS_TABLE};
 
 thread_local! {
     /// Whether this isolate has seen every migration applied.
@@ -75,8 +75,15 @@ pub(crate) async fn query<T: for<'de> Deserialize<'de>>(
 /// Runs the statements (each with its values) in one batch, in the background: the request or the
 /// object that asked goes on at once. A failure is logged, never raised.
 pub(crate) fn write(env: &Env, writes: Vec<(&'static str, Vec<SqlValue>)>) {
-    let Some(db) = database(env) else { return };
-    spawn_local(async move {
+    if let Some(work) = batch(env, writes) {
+        spawn_local(work);
+    }
+}
+
+/// The batch as a future, for the Worker's `ctx.wait_until`; `None` without `DB`.
+fn batch(env: &Env, writes: Vec<(&'static str, Vec<SqlValue>)>) -> Option<impl core::future::Future<Output = ()>> {
+    let db = database(env)?;
+    Some(async move {
         let result = async {
             migrate(&db).await?;
             let mut batch = Vec::with_capacity(writes.len());
@@ -93,5 +100,23 @@ pub(crate) fn write(env: &Env, writes: Vec<(&'static str, Vec<SqlValue>)>) {
                 r#"{"level":"error","message":"the payment index (DB) could not be written"}"#
             );
         }
-    });
+    })
+}
+
+thread_local! {
+    /// This isolate's refusals not yet added to the index.
+    static REFUSALS: RefCell<RefusalTally> = RefCell::new(RefusalTally::default());
+}
+
+/// Counts one of the proxy's refusals of a push; about once a minute the isolate's tally is added
+/// to the index after the answer has gone (`ctx.wait_until`).
+pub(crate) fn count_refusal(env: &Env, ctx: &Context, code: &str, now: u64) {
+    let Some(due) = REFUSALS.with(|t| t.borrow_mut().add(code, now)) else { return };
+    let writes = due
+        .into_iter()
+        .map(|(hour, code, n)| (ADD_REFUSALS, vec![SqlValue::Int(hour), SqlValue::Text(code), SqlValue::Int(n)]))
+        .collect();
+    if let Some(work) = batch(env, writes) {
+        ctx.wait_until(work);
+    }
 }

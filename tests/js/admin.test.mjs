@@ -186,4 +186,20 @@ test("the key's health: its state, and 48 hours of outcomes with the success rat
   assert.deepEqual([counted.reduce((n, h) => n + h.outcomes, 0), counted.reduce((n, h) => n + h.paid, 0)], [2, 1]);
   if (counted.length === 1) assert.deepEqual([counted[0].successRate, counted[0].byStatus], [0.5, { SUCCESS: 1, CANCELLED: 1 }]);
   assert.ok(hours.every((h, i) => i === 0 || Date.parse(h.hour) - Date.parse(hours[i - 1].hour) === 3_600_000), "hour by hour");
+  // The budget's use: the calls made with the key in the last minute (7 pushes, some status checks).
+  assert.ok(r.json.data.key.callsLastMinute >= 7 && r.json.data.key.callsPerMinute === 60, JSON.stringify(r.json.data.key));
+  assert.deepEqual(typeof r.json.data.refusals, "object");
+});
+
+test("the proxy's refusals of pushes, by code, reach the index (a tally per isolate, added about once a minute)", async () => {
+  const db = w.db;
+  // Tallies are added to the index when an isolate's minute has passed: write one as the Worker
+  // would, then check the admin API sums it (the tally itself is tested natively).
+  const hour = Math.floor(Date.now() / 3_600_000);
+  await db.prepare("INSERT INTO refusals (hour, code, count) VALUES (?1, 'RATE_LIMITED', 3), (?1 - 1, 'PHONE_BUSY', 2), (?1 - 100, 'PHONE_BUSY', 50)").bind(hour).run();
+  const r = await w.admin("/health");
+  assert.deepEqual(r.json.data.refusals, { RATE_LIMITED: 3, PHONE_BUSY: 2 }, "48 hours only");
+  // A refused push answers at once, whatever the tally does.
+  const refused = await w.call("/payments/stk", { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
+  assert.equal(refused.status, 400);
 });

@@ -151,16 +151,18 @@ test("PalPluss's requests-a-minute limit per key, with x-ratelimit headers", asy
   }
 });
 
-test("the merchant sink verifies the signature and lists what arrived", async () => {
+test("the merchant sink verifies both signatures (Palpluss-Stk-Signature and Standard Webhooks) and lists what arrived", async () => {
   const body = JSON.stringify({ id: "evt_1", type: "payment.succeeded", created: 1, data: { payment: {} } });
   const t = Math.floor(Date.now() / 1000);
   const sign = (secret) => `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
-  const good = await fetch(`${sim.origin}/dev/merchant`, { method: "POST", headers: { "palpluss-stk-signature": sign(sim.merchantSecret) }, body });
-  assert.equal(good.status, 200);
-  const bad = await fetch(`${sim.origin}/dev/merchant`, { method: "POST", headers: { "palpluss-stk-signature": sign("wrong_secret_0123456789") }, body });
-  assert.equal(bad.status, 400);
+  // The simulator's secret is a plain one: its Standard Webhooks key is its text.
+  const standard = (secret) => ({ "webhook-id": "evt_1", "webhook-timestamp": String(t), "webhook-signature": `v1,${createHmac("sha256", secret).update(`evt_1.${t}.${body}`).digest("base64")}` });
+  const post = (headers) => fetch(`${sim.origin}/dev/merchant`, { method: "POST", headers, body });
+  assert.equal((await post({ "palpluss-stk-signature": sign(sim.merchantSecret), ...standard(sim.merchantSecret) })).status, 200);
+  assert.equal((await post({ "palpluss-stk-signature": sign("wrong_secret_0123456789"), ...standard(sim.merchantSecret) })).status, 400);
+  assert.equal((await post({ "palpluss-stk-signature": sign(sim.merchantSecret), ...standard("wrong_secret_0123456789") })).status, 400);
   const list = await (await fetch(`${sim.origin}/dev/merchant`)).json();
-  assert.deepEqual(list.map((e) => [e.verified, e.event.id]), [[true, "evt_1"], [false, "evt_1"]]);
+  assert.deepEqual(list.map((e) => [e.verified, e.standardVerified, e.event.id]), [[true, true, "evt_1"], [false, true, "evt_1"], [true, false, "evt_1"]]);
 });
 
 test("the key's ban, as a model: too many known pushes with a low paid share ban every push for a while", async () => {

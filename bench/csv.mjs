@@ -23,17 +23,13 @@ await (await admin("/payments?limit=1")).arrayBuffer();
 
 const db = await mf.getD1Database("DB");
 const started = performance.now();
-const insert = db.prepare("INSERT INTO payments (id, created, updated, status, amount, phone_masked, phone_hash, account_reference, receipt, final_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+// One statement (a recursive sequence), so the fill takes seconds, not one round trip per row.
 const t0 = Date.UTC(2026, 10, 1);
-for (let i = 0; i < ROWS; i += 500) {
-  const batch = [];
-  for (let j = i; j < Math.min(ROWS, i + 500); j++) {
-    const paid = j % 3 !== 0;
-    batch.push(insert.bind(`${String(j).padStart(8, "0")}-95ea-4a8f-8467-1fbe74f5d6f4`, t0 + j * 1000, t0 + j * 1000 + 9000, paid ? "SUCCESS" : "CANCELLED",
-      100 + (j % 5000), `2547******${String(j % 100).padStart(2, "0")}`, "0".repeat(64), `ORDER-${j}`, paid ? "K4NZ2Z9YFV" : null, t0 + j * 1000 + 9000));
-  }
-  await db.batch(batch);
-}
+await db.prepare(`WITH RECURSIVE seq(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM seq WHERE j < ?1 - 1)
+  INSERT INTO payments (id, created, updated, status, amount, phone_masked, phone_hash, account_reference, receipt, final_at)
+  SELECT printf('%08d-95ea-4a8f-8467-1fbe74f5d6f4', j), ?2 + j * 1000, ?2 + j * 1000 + 9000,
+    CASE WHEN j % 3 = 0 THEN 'CANCELLED' ELSE 'SUCCESS' END, 100 + j % 5000, printf('2547******%02d', j % 100),
+    '${"0".repeat(64)}', 'ORDER-' || j, CASE WHEN j % 3 = 0 THEN NULL ELSE 'K4NZ2Z9YFV' END, ?2 + j * 1000 + 9000 FROM seq`).bind(ROWS, t0).run();
 console.log(`the payment index filled with ${ROWS.toLocaleString("en")} payments in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
 /** workerd's resident memory (MiB): the newest workerd child of this process. */
@@ -63,12 +59,13 @@ async function exportCsv(query = "") {
   return { rows: lines - 1, bytes, ms: performance.now() - start, firstChunkMs, before, peak };
 }
 
-const small = await exportCsv(`?limit=1&since=${new Date(t0 + (ROWS - 2000) * 1000).toISOString()}`);
+const small = await exportCsv(`?since=${new Date(t0 + (ROWS - 2000) * 1000).toISOString()}`);
 const all = await exportCsv();
+const again = await exportCsv();
 await mf.dispose();
 const mib = (n) => `${n.toFixed(1)} MiB`;
 console.log("CSV export (GET /admin/payments.csv, streamed 1,000 rows a page), workerd's resident memory:");
-for (const [name, r] of [["last 2,000 payments", small], ["every payment", all]]) {
+for (const [name, r] of [["last 2,000 payments", small], ["every payment", all], ["every payment again", again]]) {
   console.log(`  ${name.padEnd(20)} ${r.rows.toLocaleString("en").padStart(7)} rows, ${(r.bytes / 1e6).toFixed(1)} MB in ${(r.ms / 1000).toFixed(1)} s (first bytes after ${r.firstChunkMs.toFixed(0)} ms); memory ${mib(r.before)} before, peak ${mib(r.peak)} (+${mib(r.peak - r.before)})`);
 }
-console.log(`${all.rows === ROWS ? "every row exported" : `ROWS MISSING: ${all.rows} of ${ROWS}`}; the peak grew ${mib(all.peak - all.before)} for ${(all.bytes / 1e6).toFixed(1)} MB of CSV`);
+console.log(`${all.rows === ROWS && again.rows === ROWS ? "every row exported" : `ROWS MISSING: ${all.rows} of ${ROWS}`}; the peak grew ${mib(all.peak - all.before)} for ${(all.bytes / 1e6).toFixed(1)} MB of CSV, then ${mib(again.peak - again.before)} for the same export again`);

@@ -1,6 +1,7 @@
-// The operator's page over the admin API (same origin, or ?api=https://shop.example/pay/admin when
-// the proxy is served under BASE_PATH). The token lives in sessionStorage: this tab only.
-const api = new URLSearchParams(location.search).get("api") ?? new URL("/admin", location.origin).href;
+// The operator's page over the admin API beside it (or ?api=https://.../admin elsewhere). The token
+// lives in sessionStorage: this tab only.
+// The page's own folder is the API's: /admin/ (or {BASE_PATH}/admin/).
+const api = new URLSearchParams(location.search).get("api") ?? new URL(".", location.href).href.replace(/\/$/, "");
 const $ = (selector) => document.querySelector(selector);
 const KEY = "palpluss-stk-admin-token";
 let cursor = null;

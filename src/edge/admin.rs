@@ -23,6 +23,20 @@ pub const CSV_PAGE: u64 = 1000;
 /// How far back `GET /admin/health` counts outcomes per hour.
 pub const HEALTH_HOURS: u64 = 48;
 
+/// The operator page's files (`public/admin/`), by their path after `/admin`: the Worker serves
+/// them from its static assets once `ADMIN_TOKEN` is set (before that they are 404 like every
+/// `/admin` route), with no token needed to load the page itself (it holds no data).
+///
+/// ```
+/// use palpluss_stk::edge::admin::is_page_file;
+///
+/// assert!(is_page_file("/") && is_page_file("/admin.js"));
+/// assert!(!is_page_file("/payments") && !is_page_file("/../secret"));
+/// ```
+pub fn is_page_file(rest: &str) -> bool {
+    matches!(rest, "/" | "/admin.js" | "/admin.css")
+}
+
 /// Whether `Authorization: Bearer {token}` carries the configured token (compared in constant
 /// time over digests, so neither the token's content nor its length leaks).
 ///

@@ -13,8 +13,8 @@ use super::index::query;
 use super::respond::Reply;
 use super::{budget, index, payment};
 use crate::edge::admin::{
-    csv_line, encode_cursor, hourly, row_json, token_matches, IndexRow, PaymentFilter, CSV_HEADER, CSV_PAGE,
-    HEALTH_HOURS,
+    csv_line, encode_cursor, hourly, is_page_file, row_json, token_matches, IndexRow, PaymentFilter, CSV_HEADER,
+    CSV_PAGE, HEALTH_HOURS,
 };
 use crate::edge::codes;
 use crate::edge::config::Config;
@@ -26,6 +26,22 @@ use crate::edge::route::is_payment_id;
 pub(crate) async fn admin(req: &Request, rest: &str, env: &Env, config: &Config) -> Reply {
     // Without the token the admin API does not exist; with it, nothing answers before the check.
     let Some(token) = config.admin_token() else { return Refusal::not_found().into() };
+    let method = req.method();
+    let url = req.inner().url();
+    if method == Method::Get && rest.is_empty() {
+        // `/admin` to `/admin/`, so the page's relative URLs resolve under it.
+        let location = [url.split(['?', '#']).next().unwrap_or(""), "/"].concat();
+        return match Response::empty().map(|r| r.with_status(308)) {
+            Ok(response) => {
+                let _ = response.headers().set("Location", &location);
+                Reply::Stream(response)
+            }
+            Err(_) => Refusal::not_found().into(),
+        };
+    }
+    if method == Method::Get && is_page_file(rest) {
+        return page(env, &url, rest).await;
+    }
     let authorization = req.headers().get("Authorization").ok().flatten();
     if !token_matches(token, authorization.as_deref()) {
         return Refusal::unauthorized().into();
@@ -41,8 +57,6 @@ pub(crate) async fn admin(req: &Request, rest: &str, env: &Env, config: &Config)
     if index::migrate(&db).await.is_err() {
         return unavailable();
     }
-    let method = req.method();
-    let url = req.inner().url();
     match (rest, method) {
         ("/payments", Method::Get) => list(&db, &url, config).await,
         ("/payments.csv", Method::Get) => csv(db, &url, config),
@@ -52,6 +66,17 @@ pub(crate) async fn admin(req: &Request, rest: &str, env: &Env, config: &Config)
             Some((id, "events/resend")) if method == Method::Post && is_payment_id(id) => resend(env, id, config).await,
             _ => Refusal::not_found().into(),
         },
+    }
+}
+
+/// One file of the operator page, from the `ASSETS` binding (`public/admin/`), whatever path the
+/// proxy is served under.
+async fn page(env: &Env, url: &str, rest: &str) -> Reply {
+    let Ok(assets) = env.assets("ASSETS") else { return Refusal::not_found().into() };
+    let origin: String = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+    match assets.fetch([origin.as_str(), "/admin", rest].concat(), None).await {
+        Ok(response) if response.status_code() == 200 => Reply::Stream(response),
+        _ => Refusal::not_found().into(),
     }
 }
 

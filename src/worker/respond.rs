@@ -21,7 +21,8 @@ pub(crate) enum Reply {
     Health { status: u16, body: Value },
     /// The proxy's own success, `{ success: true, data, requestId }`.
     Data { status: u16, data: Value },
-    /// A streamed answer: a payment's SSE status stream, or the admin API's CSV export.
+    /// An answer made elsewhere, sent with its own type: a payment's SSE status stream, the admin
+    /// API's CSV export, a file or a redirect of the operator page.
     Stream(Response),
     /// An answer kept for an `Idempotency-Key`, given again.
     Replay(KeptAnswer),
@@ -97,8 +98,9 @@ pub(crate) fn respond(
             return Ok(Response::empty()?.with_status(204).with_headers(headers));
         }
         Reply::Stream(response) => {
-            // The stream's own type (an SSE status stream, a CSV export) and file name.
-            for name in ["Content-Type", "Content-Disposition"] {
+            // The answer's own type (an SSE status stream, a CSV export, a page file), file name
+            // and redirect.
+            for name in ["Content-Type", "Content-Disposition", "Location"] {
                 if let Ok(Some(value)) = response.headers().get(name) {
                     headers.set(name, &value)?;
                 }

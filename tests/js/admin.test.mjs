@@ -84,6 +84,20 @@ test("without ADMIN_TOKEN every /admin route is 404, like any unknown path", asy
   }
 });
 
+test("the operator page: served from the static assets once ADMIN_TOKEN is set (no token needed to load it), else 404", async () => {
+  const page = await w.call("/admin/");
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-type"), /^text\/html/);
+  assert.match(page.text, /<title>Payments/);
+  assert.match((await w.call("/admin/admin.js")).headers.get("content-type"), /javascript/);
+  const redirect = await w.mf.dispatchFetch("https://pay.shop.example/admin", { redirect: "manual" });
+  assert.deepEqual([redirect.status, redirect.headers.get("location")], [308, "https://pay.shop.example/admin/"]);
+  const off = await worker({ ADMIN_TOKEN: "" });
+  for (const path of ["/admin/", "/admin/admin.js", "/admin"]) assert.equal((await off.call(path)).status, 404, path);
+  // Everything else still goes to the Worker, not to the assets.
+  assert.equal((await w.call("/health")).status, 200);
+});
+
 test("no or a wrong token: the same 401 on every route, existing or not", async () => {
   const answers = [];
   for (const path of ["/payments", "/payments.csv", "/health", `/payments/${ids[0]}`, "/nothing-here", "/payments/x/events/resend"]) {

@@ -499,6 +499,11 @@ describe("the demo checkout in Chromium", () => {
       assert.deepEqual(errors, []);
       await page.close();
     }
+    // /admin to /admin/; the page's files come from the Worker's static assets (not its script).
+    const redirect = await fetch(`${proxy}/admin`, { redirect: "manual" });
+    assert.deepEqual([redirect.status, redirect.headers.get("location")], [308, `${proxy}/admin/`]);
+    assert.match((await fetch(`${proxy}/admin/admin.js`)).headers.get("content-type"), /javascript/);
+    assert.equal((await fetch(`${proxy}/admin/index.html`)).status, 401, "only the page's own paths load without the token");
     // Kept for the tab only: a new page (a new tab) asks again.
     const fresh = await browser.newPage();
     await fresh.goto(`${proxy}/admin/`);

@@ -86,6 +86,8 @@ export interface Env {
   GUARD: DurableObjectNamespaceBinding;
   /** D1 binding (optional): the payment index, payments and event deliveries (without it all else works). */
   DB?: D1DatabaseBinding;
+  /** Static assets binding: the operator page (`public/admin/`), served at `/admin/` once `ADMIN_TOKEN` is set. */
+  ASSETS?: { fetch(input: Request | string | URL, init?: RequestInit): Promise<Response> };
   /** Rate Limiting binding: pushes per client IP (without it there is no per-IP limit). */
   IP_RATE_LIMITER?: RateLimitBinding;
 }

@@ -32,8 +32,19 @@ export const ratelimits = Object.fromEntries(
 /** The D1 bindings wrangler.toml declares (`[[d1_databases]]`), as Miniflare's `d1Databases`. */
 export const d1Databases = [...toml.matchAll(/\[\[d1_databases\]\]\s*binding\s*=\s*"([^"]+)"/g)].map(([, name]) => name);
 
+/** The static assets wrangler.toml declares (`[assets] directory`, `binding`), as Miniflare's
+ * `assets`, the Worker run ahead of them (wrangler.toml runs it first on /admin, the only paths
+ * where it serves them, through the binding). */
+const assetsSection = /^\[assets\]\s*directory\s*=\s*"([^"]+)"\s*binding\s*=\s*"([^"]+)"/m.exec(toml);
+export const assets = assetsSection && {
+  directory: resolve(root, assetsSection[1]),
+  binding: assetsSection[2],
+  routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true },
+};
+
 /** Options for `new Miniflare(...)`: the built Worker, offline (`cf: false`), with every binding
- * wrangler.toml declares (its Durable Objects, rate limits and D1 databases) and these variables. */
+ * wrangler.toml declares (its Durable Objects, rate limits, D1 databases and static assets) and these
+ * variables. */
 export function builtWorker(bindings) {
   return {
     modules: true,
@@ -45,6 +56,7 @@ export function builtWorker(bindings) {
     durableObjects,
     ratelimits,
     d1Databases,
+    ...(assets && { assets }),
     bindings,
   };
 }

@@ -54,6 +54,8 @@ struct Shared {
     confirming: Cell<bool>,
     again: Cell<bool>,
     delivering: Cell<bool>,
+    /// The row last handed to the payment index: a save that changes none of it writes nothing.
+    indexed: RefCell<Option<Vec<SqlValue>>>,
 }
 
 /// The Durable Object class (wrangler.toml `class_name = "Payment"`).
@@ -213,9 +215,14 @@ impl Payment {
 
     async fn save(&self) {
         let snapshot = self.shared.stored.borrow().clone();
-        // The payment index follows the record (in the background: never on the customer's path).
+        // The payment index follows the record (in the background: never on the customer's path),
+        // when what it holds changed (a poll that finds nothing new, a delivery: no write).
         if let (Some(stored), Ok(config)) = (&snapshot, config(&self.env)) {
-            index::write(&self.env, vec![(UPSERT_PAYMENT, payment_row(&stored.payment, config.phone_index_key()))]);
+            let row = payment_row(&stored.payment, config.phone_index_key());
+            if self.shared.indexed.borrow().as_ref() != Some(&row) {
+                *self.shared.indexed.borrow_mut() = Some(row.clone());
+                index::write(&self.env, vec![(UPSERT_PAYMENT, row)]);
+            }
         }
         if let Some(text) = snapshot.and_then(|s| serde_json::to_string(&s).ok()) {
             if self.state.storage().put_raw(KEY, JsValue::from_str(&text)).await.is_err() {

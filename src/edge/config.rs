@@ -24,7 +24,7 @@ use core::fmt;
 use serde::Serialize;
 
 use super::encoding::{base64, constant_time_eq, percent_encode};
-use super::events::SigningSecret;
+use super::events::{is_plain_secret, SigningSecret};
 use super::health::HealthSettings;
 use super::route::{self, WEBHOOK_PATH_PREFIX};
 use super::variables::*;
@@ -116,12 +116,7 @@ impl Config {
         const SECRET: &str = "a random string of 16 to 256 letters, digits, '-' or '_'";
         let secret = |variable| match get(variable) {
             None => Ok(None),
-            Some(s)
-                if (16..=256).contains(&s.len())
-                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) =>
-            {
-                Ok(Some(s))
-            }
+            Some(s) if is_plain_secret(&s) => Ok(Some(s)),
             Some(_) => Err(invalid(variable, SECRET)),
         };
         let webhook_secret = secret(Variable::WebhookSecret)?;

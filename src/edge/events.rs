@@ -172,9 +172,7 @@ impl SigningSecret {
             let key = base64_decode(encoded).filter(|k| (24..=64).contains(&k.len()))?;
             return Some(SigningSecret { text: text.to_owned(), key });
         }
-        let plain =
-            (16..=256).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b));
-        plain.then(|| SigningSecret { text: text.to_owned(), key: text.as_bytes().to_vec() })
+        is_plain_secret(text).then(|| SigningSecret { text: text.to_owned(), key: text.as_bytes().to_vec() })
     }
 
     /// `MERCHANT_WEBHOOK_SECRET`: one secret, or two separated by one space while rotating (the
@@ -201,6 +199,12 @@ impl SigningSecret {
     pub fn standard_key(&self) -> &[u8] {
         &self.key
     }
+}
+
+/// The Worker's plain secrets (`WEBHOOK_SECRET`, `INTENT_SECRET`, a plain
+/// `MERCHANT_WEBHOOK_SECRET`): 16 to 256 letters, digits, `-` or `_`.
+pub(crate) fn is_plain_secret(text: &str) -> bool {
+    (16..=256).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
 }
 
 impl fmt::Debug for SigningSecret {

@@ -38,7 +38,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<Respons
         }
     };
 
-    let reply = match route::under_base_path(&path, base) {
+    let routed = route::under_base_path(&path, base);
+    let reply = match routed {
         Some(routed) => route(req, routed, &env, &ctx, &config, origin.as_deref(), &request_id, &mut facts).await,
         None => Refusal::not_found().into(),
     };
@@ -52,7 +53,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<Respons
     let code = reply.code().map(str::to_owned);
     // The guard at work, for the admin API: the proxy's own refusals of pushes, by code.
     if let (Some(code), Method::Post) = (&code, &method) {
-        if route::under_base_path(&path, base) == Some("/payments/stk") {
+        if routed == Some("/payments/stk") {
             super::index::count_refusal(&env, &ctx, code, Date::now().as_millis());
         }
     }

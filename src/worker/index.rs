@@ -53,7 +53,7 @@ pub(crate) async fn migrate(db: &D1Database) -> ::worker::Result<()> {
     Ok(())
 }
 
-pub(crate) fn js(value: SqlValue) -> JsValue {
+fn js(value: SqlValue) -> JsValue {
     match value {
         SqlValue::Text(text) => JsValue::from_str(&text),
         // Unix ms and amounts are far below 2^53: exact as a JS number.

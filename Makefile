@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 60
 # libphonenumber's metadata and carrier map, as Python's phonenumbers ships them (make update-phone-data).
 PHONENUMBERS_VERSION := 9.0.43
 
-.PHONY: help tools py-webhooks build worker dev test test-native test-wasm test-js lint size fuzz soak bench clean update-phone-data
+.PHONY: help tools py-webhooks build worker dev test test-native test-wasm test-client test-js lint size fuzz soak bench clean update-phone-data
 export WRANGLER_SEND_METRICS := false
 export DO_NOT_TRACK := 1
 export WRANGLER_HIDE_BANNER := true
@@ -75,7 +75,7 @@ worker: tools
 dev: build
 	scripts/dev.sh
 
-test: build lint test-native test-wasm test-js
+test: build lint test-native test-wasm test-client test-js
 	@echo "all tests passed"
 
 lint:
@@ -87,14 +87,24 @@ lint:
 	cargo clippy --quiet --lib --target $(WASM_TARGET) --features checkout,abort-on-panic -- -D warnings
 	cargo clippy --quiet --all-targets --target $(WASM_TARGET) --features checkout,tiny-allocator -- -D warnings
 	cargo clippy --quiet --target $(WASM_TARGET) --features worker -- -D warnings
+	cargo clippy --quiet --all-targets --features client -- -D warnings
+	cargo clippy --quiet --all-targets --target $(WASM_TARGET) --features client -- -D warnings
 
+# With `client`: its decisions and its behaviour off wasm32 are tested natively (the feature only
+# adds that module).
 test-native:
-	cargo test --quiet
+	cargo test --quiet --features client
 
 test-wasm: tools
 	$(WASM_TEST) --test node
 	CHROMEDRIVER=$$(command -v chromedriver) $(WASM_TEST) --test browser
 	CHROMEDRIVER=$$(command -v chromedriver) $(WASM_TEST_CHECKOUT) --test checkout
+
+## test-client: the Rust client (feature `client`) in headless Chromium against the built Worker and
+## the simulator (scripts/test-client.mjs starts them), and its example built for the browser.
+test-client: build
+	cargo build --quiet --profile wasm-test --target $(WASM_TARGET) --features client --example checkout
+	CHROMEDRIVER=$$(command -v chromedriver) node scripts/test-client.mjs
 
 test-js: build
 	node --test --test-concurrency=1 tests/js/

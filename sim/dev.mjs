@@ -23,6 +23,7 @@ const here = import.meta.dirname;
 const inRepository = existsSync(resolve(here, "../Cargo.toml"));
 const WWW = inRepository ? resolve(here, "../www") : resolve(here, "www");
 const PKG = inRepository ? resolve(here, "../pkg") : resolve(here, "..");
+const EXAMPLES = resolve(here, "../examples");
 const { signCheckoutIntent } = createRequire(import.meta.url)(inRepository ? "../src/node/server.cjs" : "../node/server.cjs");
 
 const HOST = "127.0.0.1";
@@ -170,7 +171,12 @@ function serveCheckout({ port, proxy, intentSecret, turnstile }) {
   const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".wasm": "application/wasm", ".json": "application/json", ".svg": "image/svg+xml" };
   /** Maps a URL path into WWW or PKG, refusing anything that would leave them. */
   const fileFor = (pathname) => {
-    const [dir, rest] = pathname.startsWith("/pkg/") ? [PKG, pathname.slice(5)] : [WWW, pathname.slice(1) || "index.html"];
+    // In the repository, /example/ is examples/: the Rust client's checkout (examples/checkout.rs).
+    const [dir, rest] = pathname.startsWith("/pkg/")
+      ? [PKG, pathname.slice(5)]
+      : inRepository && pathname.startsWith("/example/")
+        ? [EXAMPLES, pathname.slice(9) || "checkout.html"]
+        : [WWW, pathname.slice(1) || "index.html"];
     const file = normalize(join(dir, decodeURIComponent(rest)));
     return file.startsWith(dir + sep) ? file : null;
   };

@@ -28,7 +28,8 @@
 //!
 //! Then the glue, which only translates: `js` (the npm package's bindings, `wasm32` with the
 //! `browser` feature) and the Worker (`wasm32` with the `worker` feature). Nothing above the glue
-//! has a platform dependency.
+//! has a platform dependency. Beside them, `client` (feature `client`): the checkout client for
+//! Rust web apps, on gloo-net.
 #![cfg_attr(feature = "abort-on-panic", no_std)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
@@ -49,6 +50,9 @@ pub mod rules;
 
 #[cfg(all(target_arch = "wasm32", feature = "browser"))]
 pub mod js;
+
+#[cfg(feature = "client")]
+pub mod client;
 
 /// The Cloudflare Worker entry point (`#[event(fetch)]`).
 #[cfg(all(target_arch = "wasm32", feature = "worker"))]

@@ -321,12 +321,6 @@ fn parse_time(text: &str) -> Option<u64> {
     if t.next().is_some() || h > 23 || min > 59 || s > 59 {
         return None;
     }
-    // Days from the civil date (Howard Hinnant's algorithm), for years from 1970.
-    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    let days = crate::edge::encoding::unix_days(y, m, day)?;
     Some(((days * 24 + h) * 60 + min) * 60_000 + s * 1000 + ms)
 }

@@ -166,6 +166,25 @@ pub(crate) fn percent_encode(text: &str) -> String {
     out
 }
 
+/// Days from 1970-01-01 to a date of the Gregorian calendar (Howard Hinnant's
+/// `days_from_civil`); `None` before 1970. The day is not checked against the month's length.
+///
+/// ```
+/// use palpluss_stk::edge::encoding::unix_days;
+///
+/// assert_eq!(unix_days(1970, 1, 1), Some(0));
+/// assert_eq!(unix_days(2026, 12, 2), Some(20_789));
+/// assert_eq!(unix_days(1969, 12, 31), None);
+/// ```
+pub fn unix_days(year: u64, month: u64, day: u64) -> Option<u64> {
+    let (y, m) = if month <= 2 { (year.checked_sub(1)?, month + 9) } else { (year, month.checked_sub(3)?) };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day.checked_sub(1)?;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).checked_sub(719_468)
+}
+
 /// Unix milliseconds as ISO 8601 UTC, e.g. `2026-11-30T08:15:00.000Z`.
 ///
 /// ```

@@ -14,7 +14,7 @@ use super::client_config::{stk_error, ClientConfig};
 use super::http::{fetch, is_abort, FetchResponse};
 use super::values::{checkout_object, field_error_object, read_request, set};
 use crate::rules::locale::Locale;
-use crate::rules::notice::{prompts_paused, too_many_attempts, Notice};
+use crate::rules::notice::{prompts_paused, refusal_notice, too_many_attempts, Notice};
 use crate::rules::stk::{CheckoutForm, ErrorCode, Field, FieldError, Limits};
 use crate::rules::text::{decimal, join};
 
@@ -318,7 +318,7 @@ async fn classify(response: FetchResponse, l: Locale) -> Result<JsValue, JsValue
         set(&e, "retryAfter", &JsValue::from_f64(seconds as f64));
         e
     } else {
-        stk_error("StkApiError", "api", &code, api_error_message(status, &code).message(l))
+        stk_error("StkApiError", "api", &code, refusal_notice(status, &code).message(l))
     };
     set(&error, "httpStatus", &JsValue::from(status));
     set(&error, "apiMessage", &JsValue::from_str(&api_message));
@@ -369,20 +369,5 @@ fn ceil_seconds(seconds: f64) -> u64 {
         whole.saturating_add(1)
     } else {
         whole
-    }
-}
-
-/// What to tell the customer for a refusal the proxy or PalPluss gave.
-fn api_error_message(status: u16, code: &str) -> Notice {
-    match (status, code) {
-        (_, "INVALID_PHONE") => Notice::PhoneRejected,
-        (504, _) => Notice::ServiceTimeout,
-        (500..=599, _) => Notice::ServiceUnavailable,
-        (403, "ORIGIN_NOT_ALLOWED") => Notice::OriginNotAllowed,
-        (_, "INTENT_EXPIRED") => Notice::CheckoutExpired,
-        (_, "INTENT_REQUIRED" | "INTENT_INVALID" | "INTENT_MISMATCH") => Notice::CheckoutMismatch,
-        (_, "TURNSTILE_REQUIRED" | "TURNSTILE_FAILED") => Notice::SecurityCheck,
-        (_, "IDEMPOTENCY_KEY_IN_USE") => Notice::AlreadyProcessing,
-        _ => Notice::NotStarted,
     }
 }

@@ -268,3 +268,28 @@ pub fn too_many_attempts(seconds: u64, l: Locale) -> String {
         Locale::Sw => join(&["Majaribio mengi mno ya malipo. Tafadhali subiri ", sw, &n, ", kisha ujaribu tena."]),
     }
 }
+
+/// What the browser clients (the npm one and [`crate::client`]) tell the customer when the proxy
+/// or PalPluss refuses a push with HTTP `status` and error `code` (a 429 has its own message,
+/// [`too_many_attempts`] or [`prompts_paused`]).
+///
+/// ```
+/// use palpluss_stk::rules::notice::{refusal_notice, Notice};
+///
+/// assert_eq!(refusal_notice(400, "INTENT_EXPIRED"), Notice::CheckoutExpired);
+/// assert_eq!(refusal_notice(502, "UPSTREAM_UNAVAILABLE"), Notice::ServiceUnavailable);
+/// assert_eq!(refusal_notice(402, "INSUFFICIENT_SERVICE_BALANCE"), Notice::NotStarted);
+/// ```
+pub fn refusal_notice(status: u16, code: &str) -> Notice {
+    match (status, code) {
+        (_, "INVALID_PHONE") => Notice::PhoneRejected,
+        (504, _) => Notice::ServiceTimeout,
+        (500..=599, _) => Notice::ServiceUnavailable,
+        (403, "ORIGIN_NOT_ALLOWED") => Notice::OriginNotAllowed,
+        (_, "INTENT_EXPIRED") => Notice::CheckoutExpired,
+        (_, "INTENT_REQUIRED" | "INTENT_INVALID" | "INTENT_MISMATCH") => Notice::CheckoutMismatch,
+        (_, "TURNSTILE_REQUIRED" | "TURNSTILE_FAILED") => Notice::SecurityCheck,
+        (_, "IDEMPOTENCY_KEY_IN_USE") => Notice::AlreadyProcessing,
+        _ => Notice::NotStarted,
+    }
+}

@@ -129,6 +129,19 @@ impl Field {
             Field::TurnstileToken => "turnstileToken",
         }
     }
+
+    /// The field a wire name names (the inverse of [`Field::as_str`]); `None` for any other text.
+    ///
+    /// ```
+    /// use palpluss_stk::Field;
+    ///
+    /// assert_eq!(Field::from_name("accountReference"), Some(Field::AccountReference));
+    /// assert_eq!(Field::from_name("request"), Some(Field::Request));
+    /// assert_eq!(Field::from_name("AccountReference"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Field> {
+        core::iter::once(Field::Request).chain(Field::REQUEST).find(|f| f.as_str() == name)
+    }
 }
 
 impl fmt::Display for Field {
@@ -223,6 +236,19 @@ impl ErrorCode {
             ErrorCode::UuidInvalid => "UUID_INVALID",
             ErrorCode::FieldNotAllowed => "FIELD_NOT_ALLOWED",
         }
+    }
+
+    /// The code a machine code names (the inverse of [`ErrorCode::as_str`]); `None` for any other
+    /// text.
+    ///
+    /// ```
+    /// use palpluss_stk::{ErrorCode, PhoneError};
+    ///
+    /// assert_eq!(ErrorCode::from_name("PHONE_LANDLINE"), Some(ErrorCode::Phone(PhoneError::Landline)));
+    /// assert_eq!(ErrorCode::from_name("required"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == name)
     }
 }
 

@@ -25,7 +25,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 
 help:
 	@echo "make dev     the Worker (wrangler dev, 127.0.0.1:8787) against the PalPluss simulator (127.0.0.1:8788)"
-	@echo "make test    install tools, build, run every test (native, wasm in Node and Chromium, npm package, Worker)"
+	@echo "make test    install tools, build, run every test (native, wasm in Node and Chromium, the Rust client, npm package, Worker)"
 	@echo "make build   build the Worker into build/ and the npm package (with that Worker) into pkg/"
 	@echo "make size    browser entry and Worker upload sizes"
 	@echo "make soak    5 minutes of 200 customers paying at once (the whole lifecycle) plus hostile traffic,"

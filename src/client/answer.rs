@@ -15,11 +15,23 @@ use crate::rules::stk::{ErrorCode, Field, FieldError};
 
 /// How long [`super::StkClient::wait_for_result`] waits for a final status (the proxy stops asking
 /// PalPluss five minutes after the push too).
+///
+/// ```
+/// assert_eq!(palpluss_stk::client::WAIT_MS, 5 * 60 * 1000);
+/// ```
 pub const WAIT_MS: u64 = 300_000;
 /// How often the wait asks the proxy when its event stream is not available.
+///
+/// ```
+/// assert_eq!(palpluss_stk::client::POLL_INTERVAL_MS, 3_000);
+/// ```
 pub const POLL_INTERVAL_MS: u32 = 3_000;
 /// How long the client waits for the proxy's answer to a push by default: longer than the
 /// proxy's own upstream timeout (15 s), so that the proxy's 504 arrives rather than a guess.
+///
+/// ```
+/// assert_eq!(palpluss_stk::client::DEFAULT_TIMEOUT_MS, 20_000);
+/// ```
 pub const DEFAULT_TIMEOUT_MS: u32 = 20_000;
 
 /// A push the proxy accepted: PalPluss's pending transaction, and where to follow it.
@@ -55,12 +67,26 @@ pub struct AcceptedPayment {
 
 impl AcceptedPayment {
     /// The transaction id: keep it to match the merchant's event.
+    ///
+    /// ```
+    /// let accepted: palpluss_stk::client::AcceptedPayment =
+    ///     serde_json::from_str(r#"{"transactionId": "t-1", "status": "PENDING", "amount": 1, "phone": "254712345678"}"#)?;
+    /// assert_eq!(accepted.transaction_id(), "t-1");
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn transaction_id(&self) -> &str {
         &self.transaction.transaction_id
     }
 
     /// Whether the proxy gave a status route, so that the outcome can be followed (it does unless
     /// it could not store the payment; the push was sent either way).
+    ///
+    /// ```
+    /// let accepted: palpluss_stk::client::AcceptedPayment =
+    ///     serde_json::from_str(r#"{"transactionId": "t-1", "status": "PENDING", "amount": 1, "phone": "254712345678"}"#)?;
+    /// assert!(!accepted.can_be_followed());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn can_be_followed(&self) -> bool {
         self.status_route().is_some()
     }

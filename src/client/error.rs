@@ -91,11 +91,25 @@ pub enum StkError {
 
 impl StkError {
     /// The error for a proxy that could not be reached, in `locale`.
+    ///
+    /// ```
+    /// use palpluss_stk::{client::StkError, Locale};
+    ///
+    /// assert_eq!(StkError::network(Locale::En).kind(), "network");
+    /// ```
     pub fn network(locale: Locale) -> StkError {
         StkError::Network { message: Notice::NetworkError.message(locale).to_owned() }
     }
 
     /// The error for a push that got no answer in time, in `locale`.
+    ///
+    /// ```
+    /// use palpluss_stk::{client::StkError, Locale};
+    ///
+    /// let error = StkError::timeout(Locale::En);
+    /// assert_eq!(error.code(), "TIMEOUT");
+    /// assert!(error.prompt_may_have_been_sent());
+    /// ```
     pub fn timeout(locale: Locale) -> StkError {
         StkError::Timeout { message: Notice::ServiceTimeout.message(locale).to_owned() }
     }

@@ -192,21 +192,41 @@ impl StkClient {
     }
 
     /// The proxy's base URL, without a trailing slash.
+    ///
+    /// ```
+    /// assert_eq!(palpluss_stk::client::StkClient::new("https://pay.example/").base_url(), "https://pay.example");
+    /// ```
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
     /// The language of the messages.
+    ///
+    /// ```
+    /// use palpluss_stk::{client::StkClient, Locale};
+    ///
+    /// assert_eq!(StkClient::new("").locale(), Locale::En);
+    /// ```
     pub fn locale(&self) -> Locale {
         self.limits.locale()
     }
 
     /// The limits a checkout is checked against (with the client's language).
+    ///
+    /// ```
+    /// assert_eq!(palpluss_stk::client::StkClient::new("").limits().amount_max(), 250_000);
+    /// ```
     pub fn limits(&self) -> Limits {
         self.limits
     }
 
     /// The push's timeout in milliseconds.
+    ///
+    /// ```
+    /// use palpluss_stk::client::{StkClient, DEFAULT_TIMEOUT_MS};
+    ///
+    /// assert_eq!(StkClient::new("").timeout_ms(), DEFAULT_TIMEOUT_MS);
+    /// ```
     pub fn timeout_ms(&self) -> u32 {
         self.timeout_ms
     }
@@ -404,6 +424,21 @@ fn unavailable(l: Locale) -> StkError {
 
 /// The statuses of one payment as they change: a [`Stream`] of `Result<PaymentStatus, StkError>`
 /// that ends after the final status or an error. Made by [`StkClient::wait_for_result`].
+///
+/// ```
+/// use futures_util::{FutureExt, StreamExt};
+/// use palpluss_stk::client::{AcceptedPayment, StkClient};
+///
+/// // A push accepted without a status route cannot be followed: one error, then the end.
+/// let accepted: AcceptedPayment = serde_json::from_str(
+///     r#"{"transactionId": "t-1", "status": "PENDING", "amount": 100, "phone": "254712345678"}"#,
+/// )?;
+/// let mut updates = StkClient::new("").wait_for_result(&accepted);
+/// let first = updates.next().now_or_never().flatten().expect("ready at once");
+/// assert_eq!(first.unwrap_err().code(), "STATUS_UNAVAILABLE");
+/// assert!(updates.next().now_or_never().flatten().is_none());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 pub struct PaymentUpdates {
     inner: Pin<Box<dyn Stream<Item = Result<PaymentStatus, StkError>>>>,
 }

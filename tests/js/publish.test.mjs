@@ -15,7 +15,7 @@ function run(cmd, args, cwd) {
 
 test("the crate packages the sources, tests, docs and licences, and none of the JS tooling", () => {
   const files = run("cargo", ["package", "--list", "--allow-dirty"], root).stdout.split("\n").filter(Boolean);
-  for (const expected of ["Cargo.toml", "README.md", "CHANGELOG.md", "LICENSE-MIT", "LICENSE-APACHE", "src/lib.rs", "src/rules/phone_data.rs", "tests/phone.rs", "tests/data/ke-carriers.tsv"]) {
+  for (const expected of ["Cargo.toml", "README.md", "CHANGELOG.md", "LICENSE-MIT", "LICENSE-APACHE", "src/lib.rs", "src/rules/phone_data.rs", "tests/phone.rs", "tests/data/ke-carriers.tsv", "examples/checkout.rs", "examples/checkout.html"]) {
     assert.ok(files.includes(expected), `crate contains ${expected}`);
   }
   const tooling = files.filter((f) => /^(bench|scripts|sim|www|pkg|fuzz|node_modules|tests\/js)\/|package(-lock)?\.json$|wrangler\.toml$/.test(f));

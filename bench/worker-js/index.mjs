@@ -7,12 +7,12 @@ const SPELLING = /^(?:\+254|00254|254|0)0?(\d{9})$/;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 const MAX_BODY = 16 * 1024;
 
-function normalizePhone(input) {
+export function normalizePhone(input) {
   const match = SPELLING.exec(input.trim().replace(/[ \t\u00a0\u202f\u2007\u2010\u2011-]/g, ""));
   return match && KE_MOBILE.test(match[1]) ? `254${match[1]}` : null;
 }
 
-function validate(body, amountMax) {
+export function validate(body, amountMax) {
   const errors = [];
   const out = {};
   if (body === null || typeof body !== "object" || Array.isArray(body)) {

@@ -203,9 +203,13 @@ async fn resend(env: &Env, id: &str, config: &Config) -> Reply {
         )
         .into();
     }
-    let Ok(mut response) = payment::call(env, id, "/resend", String::new()).await else { return unavailable() };
+    let Ok(response) = payment::call(env, id, "/resend", String::new()).await else { return unavailable() };
     match response.status_code() {
-        202 => match response.bytes().await.ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()) {
+        202 => match super::upstream::response_bytes(&response)
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        {
             Some(data) => Reply::Data { status: 202, data },
             None => unavailable(),
         },

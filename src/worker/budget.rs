@@ -331,8 +331,8 @@ pub(crate) async fn usage(env: &Env) -> Option<Value> {
 
 async fn view(env: &Env, url: &str) -> Option<Value> {
     let stub = env.durable_object("BUDGET").ok()?.get_by_name("global").ok()?;
-    let mut response = stub.fetch_with_str(url).await.ok()?;
-    response.bytes().await.ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+    let response = stub.fetch_with_str(url).await.ok()?;
+    super::upstream::response_bytes(&response).await.ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok())
 }
 
 async fn ask(env: &Env, op: &str) -> ::worker::Result<String> {
@@ -340,6 +340,6 @@ async fn ask(env: &Env, op: &str) -> ::worker::Result<String> {
     let mut init = RequestInit::new();
     init.with_method(Method::Post);
     let request = Request::new_with_init(&["https://budget", op].concat(), &init)?;
-    let mut response = stub.fetch_with_request(request).await?;
-    response.text().await
+    let response = stub.fetch_with_request(request).await?;
+    super::upstream::response_text(&response).await
 }

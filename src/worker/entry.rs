@@ -3,10 +3,10 @@
 
 use std::rc::Rc;
 
-use ::worker::{console_log, event, Context, Date, Env, Method, Request, Response};
+use ::worker::{console_log, event, Context, Env, Method, Request, Response};
 use serde_json::{json, Value};
 
-use super::env::{config, customer_locale, lookup};
+use super::env::{config, customer_locale, lookup, now_ms};
 use super::push::{stk_push, LogFacts};
 use super::respond::{respond, Reply};
 use super::upstream::{self, read_capped};
@@ -21,7 +21,7 @@ use crate::rules::locale::Locale;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<Response> {
-    let started = Date::now().as_millis();
+    let started = now_ms();
     let request_id = request_id();
     let method = req.method();
     let path = req.path();
@@ -54,7 +54,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<Respons
     // The guard at work, for the admin API: the proxy's own refusals of pushes, by code.
     if let (Some(code), Method::Post) = (&code, &method) {
         if routed == Some("/payments/stk") {
-            super::index::count_refusal(&env, &ctx, code, Date::now().as_millis());
+            super::index::count_refusal(&env, &ctx, code, now_ms());
         }
     }
     let response = respond(reply, &request_id, cors_origin.as_deref(), secrets);
@@ -72,7 +72,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<Respons
     line.insert("method".into(), json!(method.to_string()));
     line.insert("path".into(), json!(truncate(&route::loggable_path(&path), 200)));
     line.insert("status".into(), json!(status));
-    line.insert("durationMs".into(), json!(Date::now().as_millis().saturating_sub(started)));
+    line.insert("durationMs".into(), json!(now_ms().saturating_sub(started)));
     let optional = [
         ("code", code.map(Value::from)),
         ("phone", facts.phone.map(|p| Value::from(mask_phone(&p)))),
@@ -167,15 +167,18 @@ async fn status(req: &Request, env: &Env, id: &str, stream: bool) -> Reply {
     // The token is the whole body (plain text: no JSON wire between the Worker and its objects).
     let body = token;
     let route = [if stream { "/events/" } else { "/status/" }, locale.as_str()].concat();
-    let Ok(mut response) = payment::call(env, id, &route, body).await else {
+    let Ok(response) = payment::call(env, id, &route, body).await else {
         return Refusal::status_unavailable(locale).into();
     };
     match (response.status_code(), stream) {
         (200, true) => Reply::Stream(response),
-        (200, false) => match response.bytes().await.ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()) {
-            Some(data) => Reply::Data { status: 200, data },
-            None => Refusal::payment_not_found().into(),
-        },
+        (200, false) => {
+            match upstream::response_bytes(&response).await.ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            {
+                Some(data) => Reply::Data { status: 200, data },
+                None => Refusal::payment_not_found().into(),
+            }
+        }
         _ => Refusal::payment_not_found().into(),
     }
 }
@@ -219,7 +222,7 @@ fn request_id() -> String {
     // Unreachable on Workers (crypto is always there); a time-based id beats no id.
     let bytes = upstream::random_bytes().unwrap_or_else(|| {
         let mut bytes = [0u8; 16];
-        for (slot, b) in bytes.iter_mut().zip(Date::now().as_millis().to_be_bytes()) {
+        for (slot, b) in bytes.iter_mut().zip(now_ms().to_be_bytes()) {
             *slot = b;
         }
         bytes

@@ -260,17 +260,17 @@ async fn ask(env: &Env, name: &str, op: &str, body: String) -> ::worker::Result<
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
     let request = Request::new_with_init(&["https://guard", op].concat(), &init)?;
-    let mut response = stub.fetch_with_request(request).await?;
+    let response = stub.fetch_with_request(request).await?;
     let header = response.headers().get("x-verdict")?.unwrap_or_default();
     let (kind, n) = header.split_once(' ').unwrap_or((&header, "0"));
     let kind = VerdictKind::parse(kind).ok_or_else(|| ::worker::Error::RustError("no verdict".into()))?;
     let answer = match kind {
-        VerdictKind::Replay => KeptAnswer::from_text(&response.text().await?),
+        VerdictKind::Replay => KeptAnswer::from_text(&super::upstream::response_text(&response).await?),
         _ => None,
     };
     let payer = match kind {
         VerdictKind::Reserved => {
-            let text = response.text().await?;
+            let text = super::upstream::response_text(&response).await?;
             let mut times = text.split(' ').map(|t| t.parse::<u64>().ok().filter(|&at| at > 0));
             Payer { paid_at: times.next().flatten(), failed_at: times.next().flatten() }
         }

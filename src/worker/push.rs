@@ -2,7 +2,7 @@
 //! the payment recorded. Every refusal is decided in `edge::reply`; here are only the calls (the
 //! guard's and the budget's objects, Turnstile, PalPluss) that the decisions need.
 
-use ::worker::{console_log, Date, Env, Headers, Method, Request};
+use ::worker::{console_log, Env, Headers, Method, Request};
 use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -161,9 +161,9 @@ async fn guarded_push(
         }
     };
 
-    let started = Date::now().as_millis();
+    let started = now_ms();
     let reply = forward(env, config, &config.upstream_body(&form, &callback_url), l, facts).await;
-    facts.upstream_ms = Some(Date::now().as_millis().saturating_sub(started));
+    facts.upstream_ms = Some(now_ms().saturating_sub(started));
     let reply = match reply {
         Reply::Upstream { status, body, retry_after } if (200..300).contains(&status) => {
             Reply::Upstream { status, body: record_payment(env, &form, body, slot, health_slot).await, retry_after }

@@ -31,7 +31,8 @@ help:
 	@echo "make soak    5 minutes of 200 customers paying at once (the whole lifecycle) plus hostile traffic,"
 	@echo "             then the key's health under an attack of cancels (about 11 minutes more)"
 	@echo "make bench   size and speed beside libphonenumber-js, zod and plain JS (table + out/bench/results.json),"
-	@echo "             and the Worker per request beside a plain-JavaScript Worker (out/bench/per-request.json)"
+	@echo "             and the Worker per request beside a plain-JavaScript Worker (out/bench/per-request.json,"
+	@echo "             over HTTP; out/bench/own-work.json, its own work in one isolate)"
 	@echo "make fuzz    fuzz the phone parser and the validators for FUZZ_SECONDS (default 60) each"
 	@echo "make update-phone-data  regenerate src/rules/phone_data.rs from libphonenumber's metadata (PHONENUMBERS_VERSION)"
 
@@ -124,6 +125,7 @@ bench: build
 	node bench/guard.mjs
 	node bench/csv.mjs
 	node bench/per-request.mjs
+	node bench/own-work.mjs
 	node bench/crossings.mjs
 
 fuzz: tools

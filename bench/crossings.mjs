@@ -109,7 +109,7 @@ for (const [path, request] of Object.entries(paths)) {
   const total = (list) => list.reduce((sum, [, c]) => sum + c, 0);
   summary[path] = { importsPerRequest: total(imports) / REQUESTS, exportsPerRequest: total(Object.entries(counts.exports)) / REQUESTS };
   console.log(`${path}: ${(total(imports) / REQUESTS).toFixed(1)} calls into JS and ${(total(Object.entries(counts.exports)) / REQUESTS).toFixed(1)} into wasm per request; the most called imports:`);
-  for (const [label, c] of imports.slice(0, 14)) console.log(`  ${(c / REQUESTS).toFixed(1).padStart(6)}  ${label.replace(/\s+/g, " ")}`);
+  for (const [label, c] of imports.slice(0, Number(process.env.TOP ?? 14))) console.log(`  ${(c / REQUESTS).toFixed(1).padStart(6)}  ${label.replace(/\s+/g, " ")}`);
 }
 await mf.dispose();
 upstream.close();

@@ -3,9 +3,11 @@
 
 use std::rc::Rc;
 
-use ::worker::{console_log, event, Context, Env, Method, Request, Response};
-use serde_json::{json, Value};
-use wasm_bindgen::JsCast;
+use ::worker::{event, web_sys, Context, Env, Method, Request};
+use serde::de::IgnoredAny;
+use serde::Serialize;
+use serde_json::json;
+use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
 
 use super::env::{config, customer_locale, lookup, now_ms};
 use super::push::{stk_push, LogFacts};
@@ -21,7 +23,7 @@ use crate::edge::variables::ConfigError;
 use crate::rules::locale::Locale;
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<web_sys::Response> {
     let started = now_ms();
     let request_id = request_id();
     let method = req.method();
@@ -67,30 +69,46 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<Respons
     } else {
         "info"
     };
-    let mut line = serde_json::Map::new();
-    line.insert("level".into(), json!(level));
-    line.insert("requestId".into(), json!(request_id));
-    line.insert("method".into(), json!(method.to_string()));
-    line.insert("path".into(), json!(truncate(&route::loggable_path(&path), 200)));
-    line.insert("status".into(), json!(status));
-    line.insert("durationMs".into(), json!(now_ms().saturating_sub(started)));
-    let optional = [
-        ("code", code.map(Value::from)),
-        ("phone", facts.phone.map(|p| Value::from(mask_phone(&p)))),
-        ("amount", facts.amount.map(Value::from)),
-        ("upstreamStatus", facts.upstream_status.map(Value::from)),
-        ("upstreamMs", facts.upstream_ms.map(Value::from)),
-    ];
-    for (key, value) in optional {
-        if let Some(value) = value {
-            line.insert(key.into(), value);
-        }
-    }
-    let line = Value::Object(line);
-    let text = line.to_string();
+    let phone = facts.phone.as_deref().map(mask_phone);
+    let line = LogLine {
+        level,
+        request_id: &request_id,
+        method: method.as_ref(),
+        path: &truncate(&route::loggable_path(&path), 200),
+        status,
+        duration_ms: now_ms().saturating_sub(started),
+        code: code.as_deref(),
+        phone: phone.as_deref(),
+        amount: facts.amount,
+        upstream_status: facts.upstream_status,
+        upstream_ms: facts.upstream_ms,
+    };
+    let text = serde_json::to_string(&line).unwrap_or_default();
     // The line holds no secret by construction; redacting anyway costs nothing.
-    console_log!("{}", secrets.map_or(text.clone(), |s| proxy::redact(&text, s)));
+    log(&secrets.map_or(text.clone(), |s| proxy::redact(&text, s)));
     response
+}
+
+/// The request's one log line (Workers Logs index its fields).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogLine<'a> {
+    level: &'static str,
+    request_id: &'a str,
+    method: &'a str,
+    path: &'a str,
+    status: u16,
+    duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upstream_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upstream_ms: Option<u64>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -168,19 +186,20 @@ async fn status(req: &Request, env: &Env, id: &str, stream: bool) -> Reply {
     // The token is the whole body (plain text: no JSON wire between the Worker and its objects).
     let body = token;
     let route = [if stream { "/events/" } else { "/status/" }, locale.as_str()].concat();
-    let Ok(response) = payment::call(env, id, &route, body).await else {
-        return Refusal::status_unavailable(locale).into();
-    };
-    match (response.status_code(), stream) {
-        (200, true) => Reply::Stream(response),
-        (200, false) => {
-            match upstream::response_bytes(&response).await.ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-            {
-                Some(data) => Reply::Data { status: 200, data },
-                None => Refusal::payment_not_found().into(),
-            }
+    if stream {
+        return match payment::call(env, id, &route, body).await {
+            Ok(response) if response.status_code() == 200 => Reply::Stream(response),
+            Ok(_) => Refusal::payment_not_found().into(),
+            Err(_) => Refusal::status_unavailable(locale).into(),
+        };
+    }
+    match payment::call_text(env, id, &route, &body).await {
+        // The object's view is JSON it wrote itself; checked, then passed on without a re-encoding.
+        Ok((200, view)) if serde_json::from_str::<IgnoredAny>(&view).is_ok() => {
+            Reply::DataJson { status: 200, data: view }
         }
-        _ => Refusal::payment_not_found().into(),
+        Ok(_) => Refusal::payment_not_found().into(),
+        Err(_) => Refusal::status_unavailable(locale).into(),
     }
 }
 
@@ -219,13 +238,18 @@ async fn health(env: &Env, config: &Result<Rc<Config>, ConfigError>) -> Reply {
     Reply::Health { status, body }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `console.log` with one string (worker's `console_log!` formats into a new `String` first).
+    #[wasm_bindgen(js_namespace = console, js_name = log)]
+    fn log(line: &str);
+    /// `crypto.randomUUID()`, called directly (through `Reflect` it is four calls).
+    #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID, catch)]
+    fn random_uuid() -> Result<String, JsValue>;
+}
+
 fn request_id() -> String {
-    // `crypto.randomUUID()`: one call (getRandomValues is four lookups, a buffer and a copy).
-    let uuid = js_sys::Reflect::get(&js_sys::global(), &"crypto".into()).ok().and_then(|crypto| {
-        let f: js_sys::Function = js_sys::Reflect::get(&crypto, &"randomUUID".into()).ok()?.dyn_into().ok()?;
-        f.call0(&crypto).ok()?.as_string()
-    });
-    if let Some(uuid) = uuid {
+    if let Ok(uuid) = random_uuid() {
         return uuid;
     }
     // Unreachable on Workers (crypto is always there); a time-based id beats no id.

@@ -2,8 +2,9 @@
 //! answer, a replay, data, a stream) rendered with the CORS, request-id and cache headers, and
 //! redacted.
 
-use ::worker::{Headers, Response};
+use ::worker::{web_sys, Headers, Response};
 use serde_json::{json, Value};
+use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::edge::guard::KeptAnswer;
 use crate::edge::proxy;
@@ -21,6 +22,8 @@ pub(crate) enum Reply {
     Health { status: u16, body: Value },
     /// The proxy's own success, `{ success: true, data, requestId }`.
     Data { status: u16, data: Value },
+    /// The proxy's own success with `data` already JSON (a payment object's view).
+    DataJson { status: u16, data: String },
     /// An answer made elsewhere, sent with its own type: a payment's SSE status stream, the admin
     /// API's CSV export, a file or a redirect of the operator page.
     Stream(Response),
@@ -38,7 +41,10 @@ impl Reply {
     pub(crate) fn status(&self) -> u16 {
         match self {
             Reply::Refusal(refusal) => refusal.status,
-            Reply::Upstream { status, .. } | Reply::Health { status, .. } | Reply::Data { status, .. } => *status,
+            Reply::Upstream { status, .. }
+            | Reply::Health { status, .. }
+            | Reply::Data { status, .. }
+            | Reply::DataJson { status, .. } => *status,
             Reply::Preflight { .. } => 204,
             Reply::Stream(response) => response.status_code(),
             Reply::Replay(answer) => answer.status,
@@ -74,61 +80,100 @@ pub(crate) fn kept_answer(reply: &Reply, request_id: &str, secrets: &[String]) -
     Some(KeptAnswer { body: proxy::redact(&answer.body, secrets), ..answer })
 }
 
+/// The JavaScript side of an answer: one call that makes the `Response` from its status, its body
+/// and its headers (one string, `name\nvalue\n...`), where setting each header from wasm would be
+/// a call and two string copies per header (see "The Worker per request" in the README).
+#[wasm_bindgen(inline_js = r#"
+export function answer(status, body, headers) {
+  const lines = headers.split("\n");
+  const init = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) init[lines[i]] = lines[i + 1];
+  return new Response(body, { status, headers: init });
+}"#)]
+extern "C" {
+    fn answer(status: u16, body: Option<String>, headers: &str) -> web_sys::Response;
+}
+
+/// The headers of an answer, as `answer` takes them. Their values never hold a line break: fixed
+/// texts, the request id, digits, and an origin from `ALLOWED_ORIGINS` (checked at configuration).
+struct HeaderLines(String);
+
+impl HeaderLines {
+    fn set(&mut self, name: &str, value: &str) {
+        if value.contains(['\n', '\r']) {
+            return;
+        }
+        self.0.push_str(name);
+        self.0.push('\n');
+        self.0.push_str(value);
+        self.0.push('\n');
+    }
+}
+
 pub(crate) fn respond(
     reply: Reply,
     request_id: &str,
     cors_origin: Option<&str>,
     secrets: Option<&[String]>,
-) -> ::worker::Result<Response> {
-    let headers = Headers::new();
-    headers.set("X-Request-Id", request_id)?;
-    headers.set("Cache-Control", "no-store")?;
-    headers.set("X-Content-Type-Options", "nosniff")?;
+) -> ::worker::Result<web_sys::Response> {
+    let mut headers = HeaderLines(String::with_capacity(320));
+    headers.set("X-Request-Id", request_id);
+    headers.set("Cache-Control", "no-store");
+    headers.set("X-Content-Type-Options", "nosniff");
     if let Some(origin) = cors_origin {
-        headers.set("Access-Control-Allow-Origin", origin)?;
-        headers.set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Idempotent-Replayed")?;
+        headers.set("Access-Control-Allow-Origin", origin);
+        headers.set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Idempotent-Replayed");
     }
-    headers.set("Vary", "Origin, Accept-Language")?;
+    headers.set("Vary", "Origin, Accept-Language");
     let status = reply.status();
     let body = match reply {
         Reply::Preflight { methods } => {
-            headers.set("Access-Control-Allow-Methods", methods)?;
-            headers.set("Access-Control-Allow-Headers", "Content-Type, Authorization, Idempotency-Key")?;
-            headers.set("Access-Control-Max-Age", "600")?;
-            return Ok(Response::empty()?.with_status(204).with_headers(headers));
+            headers.set("Access-Control-Allow-Methods", methods);
+            headers.set("Access-Control-Allow-Headers", "Content-Type, Authorization, Idempotency-Key");
+            headers.set("Access-Control-Max-Age", "600");
+            return Ok(answer(204, None, &headers.0));
         }
         Reply::Stream(response) => {
             // The answer's own type (an SSE status stream, a CSV export, a page file), file name
             // and redirect.
             for name in ["Content-Type", "Content-Disposition", "Location"] {
                 if let Ok(Some(value)) = response.headers().get(name) {
-                    headers.set(name, &value)?;
+                    headers.set(name, &value);
                 }
             }
-            return Ok(response.with_headers(headers));
+            let set = Headers::new();
+            let mut lines = headers.0.split('\n');
+            while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
+                set.set(name, value)?;
+            }
+            return Ok(response.with_headers(set).into());
         }
         Reply::Data { data, .. } => json!({ "success": true, "data": data, "requestId": request_id }).to_string(),
+        Reply::DataJson { data, .. } => {
+            let request_id = serde_json::to_string(request_id).unwrap_or_default();
+            [r#"{"success":true,"data":"#, &data, r#","requestId":"#, &request_id, "}"].concat()
+        }
         Reply::Health { body, .. } => body.to_string(),
         answer => {
             if let Reply::Refusal(Refusal { allow: Some(allow), .. }) = &answer {
-                headers.set("Allow", allow)?;
+                headers.set("Allow", allow);
             }
             if let Reply::Replay(_) = &answer {
-                headers.set("Idempotent-Replayed", "true")?;
+                headers.set("Idempotent-Replayed", "true");
             }
             // Every remaining reply is an answer (refusal, PalPluss's, replay): it always renders.
             let (body, retry_after) =
                 rendered(&answer, request_id).map(|a| (a.body, a.retry_after)).unwrap_or_default();
             if let Some(seconds) = retry_after {
-                headers.set("Retry-After", &seconds)?;
+                headers.set("Retry-After", &seconds);
             }
             body
         }
     };
-    headers.set("Content-Type", "application/json; charset=utf-8")?;
+    headers.set("Content-Type", "application/json; charset=utf-8");
     let body = match secrets {
         Some(secrets) => proxy::redact(&body, secrets),
         None => body,
     };
-    Ok(Response::from_bytes(body.into_bytes())?.with_status(status).with_headers(headers))
+    Ok(answer(status, Some(body), &headers.0))
 }

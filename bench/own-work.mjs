@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Miniflare } from "miniflare";
 import { builtWorker, compatibilityDate } from "../scripts/built-worker.mjs";
-import { benchBindings, send, startUpstream, wideRateLimit } from "./worker-harness.mjs";
+import { benchBindings, send, startUpstream, wideRateLimit, median, objectsWorkerBindings } from "./worker-harness.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -22,7 +22,7 @@ const ROUNDS = QUICK ? 3 : 9;
 const upstream = await startUpstream();
 const bindings = benchBindings(upstream.url);
 const { cf, ...rust } = builtWorker(bindings);
-const durableObjects = Object.fromEntries(Object.entries(rust.durableObjects).map(([name, o]) => [name, { ...o, scriptName: "objects" }]));
+const durableObjects = objectsWorkerBindings(rust.durableObjects);
 const mf = new Miniflare({
   cf,
   handleRuntimeStdio(stdout, stderr) {
@@ -63,10 +63,6 @@ const payments = (await loop("rust", "accepted push", 64, { collect: 1 })).data;
 if (!payments.every((p) => p?.statusToken)) throw new Error("a push for the status reads was not accepted");
 await new Promise((r) => setTimeout(r, 17_000));
 
-const median = (list) => {
-  const s = [...list].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const results = { perRound: PER_ROUND, rounds: ROUNDS, paths: {} };
 console.log(`the Worker's own work per request, Rust vs plain JavaScript (one isolate, no HTTP, ${ROUNDS} interleaved rounds of ${PER_ROUND}; µs per request, median and fastest round):`);
 for (const path of Object.keys(expected)) {

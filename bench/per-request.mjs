@@ -18,7 +18,7 @@ import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Miniflare } from "miniflare";
 import { builtWorker, compatibilityDate } from "../scripts/built-worker.mjs";
-import { acceptedCheckout, benchBindings, invalidCheckout, send, startUpstream, statusRead, wideRateLimit } from "./worker-harness.mjs";
+import { acceptedCheckout, benchBindings, invalidCheckout, send, startUpstream, statusRead, wideRateLimit, median, objectsWorkerBindings } from "./worker-harness.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const QUICK = process.env.BENCH_QUICK === "1";
@@ -35,7 +35,7 @@ const bindings = benchBindings(upstream.url);
  * the same way, from either. */
 function options() {
   const { cf, ...rust } = builtWorker(bindings);
-  const durableObjects = Object.fromEntries(Object.entries(rust.durableObjects).map(([name, o]) => [name, { ...o, scriptName: "objects" }]));
+  const durableObjects = objectsWorkerBindings(rust.durableObjects);
   return {
     cf,
     handleRuntimeStdio(stdout, stderr) {
@@ -144,10 +144,6 @@ upstream.close();
 agent.destroy();
 
 // ---------------------------------------------------------------- report
-const median = (list) => {
-  const s = [...list].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const results = { concurrency: CONCURRENCY, perRound: PER_ROUND, rounds: ROUNDS, paths: {}, coldStart: {} };
 console.log(`the Worker per request, Rust vs plain JavaScript (Miniflare, loopback HTTP, ${CONCURRENCY} at a time, ${ROUNDS} interleaved rounds of ${PER_ROUND}):`);
 let missed = [];

@@ -14,7 +14,7 @@ import { resolve } from "node:path";
 import { Miniflare } from "miniflare";
 import WebSocket from "ws";
 import { builtWorker, compatibilityDate } from "../scripts/built-worker.mjs";
-import { acceptedCheckout, benchBindings, invalidCheckout, send, startUpstream, statusRead, wideRateLimit } from "./worker-harness.mjs";
+import { acceptedCheckout, benchBindings, invalidCheckout, send, startUpstream, statusRead, wideRateLimit, objectsWorkerBindings } from "./worker-harness.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const which = process.argv[2] ?? "invalid";
@@ -33,7 +33,7 @@ const rust = {
 const { cf, ...objects } = rust;
 const js = {
   name: "js", modules: true, scriptPath: resolve(root, "bench/worker-js/payments.mjs"), compatibilityDate, bindings, ratelimits,
-  durableObjects: Object.fromEntries(Object.entries(objects.durableObjects).map(([name, o]) => [name, { ...o, scriptName: "objects" }])),
+  durableObjects: objectsWorkerBindings(objects.durableObjects),
 };
 const mf = new Miniflare({
   ...(process.env.WORKER === "js" ? { cf, workers: [{ ...js, unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] }, { ...objects, name: "objects" }] } : rust),

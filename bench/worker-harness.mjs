@@ -39,6 +39,17 @@ export const benchBindings = (palpluss) => ({
   // The key's health would take a flood of strangers' pending pushes for a risk (BUSY): off.
   HEALTH_MIN_SUCCESS_RATE: "0",
 });
+/** The Rust build's Durable Object bindings, served by the Worker named "objects" (the Rust build
+ * again, serving no requests): every Worker of a bench binds the same objects, reached the same way. */
+export const objectsWorkerBindings = (durableObjects) =>
+  Object.fromEntries(Object.entries(durableObjects).map(([name, o]) => [name, { ...o, scriptName: "objects" }]));
+
+/** The median of a list of figures. */
+export const median = (list) => {
+  const s = [...list].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
 export const wideRateLimit = { IP_RATE_LIMITER: { simple: { limit: 1_000_000, period: 60 } } };
 
 /**

@@ -5,6 +5,7 @@
 
 use ::worker::d1::D1Database;
 use ::worker::{Env, Headers, Method, Request, Response};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -103,7 +104,7 @@ async fn list(db: &D1Database, url: &str, config: &Config) -> Reply {
     rows.truncate(filter.limit as usize);
     let next = rows.last().filter(|_| more).map(encode_cursor);
     let payments: Vec<Value> = rows.iter().map(|r| row_json(r, filter.phone.as_deref())).collect();
-    Reply::Data { status: 200, data: json!({ "payments": payments, "nextCursor": next }) }
+    Reply::Data { status: 200, data: json!({ "payments": payments, "nextCursor": next }).to_string() }
 }
 
 /// `GET /admin/payments.csv`: every payment the filters select, a page of rows at a time, so the
@@ -190,7 +191,7 @@ async fn one(db: &D1Database, id: &str) -> Reply {
     if let Some(object) = payment.as_object_mut() {
         object.insert("deliveries".into(), Value::Array(deliveries));
     }
-    Reply::Data { status: 200, data: json!({ "payment": payment }) }
+    Reply::Data { status: 200, data: json!({ "payment": payment }).to_string() }
 }
 
 /// `POST /admin/payments/{id}/events/resend`: the final status's event, sent again by its object.
@@ -203,16 +204,10 @@ async fn resend(env: &Env, id: &str, config: &Config) -> Reply {
         )
         .into();
     }
-    let Ok(response) = payment::call(env, id, "/resend", String::new()).await else { return unavailable() };
-    match response.status_code() {
-        202 => match super::upstream::response_bytes(&response)
-            .await
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        {
-            Some(data) => Reply::Data { status: 202, data },
-            None => unavailable(),
-        },
+    let Ok((status, answer)) = payment::call_text(env, id, "/resend", "").await else { return unavailable() };
+    match status {
+        202 if serde_json::from_str::<IgnoredAny>(&answer).is_ok() => Reply::Data { status: 202, data: answer },
+        202 => unavailable(),
         409 => Refusal::new(
             409,
             codes::ADMIN_NOT_FINAL,
@@ -251,5 +246,8 @@ async fn health(db: &D1Database, env: &Env) -> Reply {
     };
     let refusals: serde_json::Map<String, Value> = refusals.into_iter().map(|r| (r.code, json!(r.count))).collect();
     let key = budget::usage(env).await.unwrap_or_else(|| json!({ "state": "unknown" }));
-    Reply::Data { status: 200, data: json!({ "key": key, "hours": hourly(&rows, now), "refusals": refusals }) }
+    Reply::Data {
+        status: 200,
+        data: json!({ "key": key, "hours": hourly(&rows, now), "refusals": refusals }).to_string(),
+    }
 }

@@ -195,9 +195,7 @@ async fn status(req: &Request, env: &Env, id: &str, stream: bool) -> Reply {
     }
     match payment::call_text(env, id, &route, &body).await {
         // The object's view is JSON it wrote itself; checked, then passed on without a re-encoding.
-        Ok((200, view)) if serde_json::from_str::<IgnoredAny>(&view).is_ok() => {
-            Reply::DataJson { status: 200, data: view }
-        }
+        Ok((200, view)) if serde_json::from_str::<IgnoredAny>(&view).is_ok() => Reply::Data { status: 200, data: view },
         Ok(_) => Refusal::payment_not_found().into(),
         Err(_) => Refusal::status_unavailable(locale).into(),
     }
@@ -222,7 +220,7 @@ async fn webhook(mut req: Request, env: &Env, ctx: &Context) -> Reply {
             let _ = payment::call(&env, &id, "/hint", body).await;
         });
     }
-    Reply::Data { status: 200, data: json!({ "received": true }) }
+    Reply::Data { status: 200, data: json!({ "received": true }).to_string() }
 }
 
 /// `GET /health`: the configuration, and the key's state from the `Budget` object.

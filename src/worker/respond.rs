@@ -3,7 +3,7 @@
 //! redacted.
 
 use ::worker::{web_sys, Headers, Response};
-use serde_json::{json, Value};
+use serde_json::Value;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::edge::guard::KeptAnswer;
@@ -20,10 +20,9 @@ pub(crate) enum Reply {
     Preflight { methods: &'static str },
     /// `/health`.
     Health { status: u16, body: Value },
-    /// The proxy's own success, `{ success: true, data, requestId }`.
-    Data { status: u16, data: Value },
-    /// The proxy's own success with `data` already JSON (a payment object's view).
-    DataJson { status: u16, data: String },
+    /// The proxy's own success, `{ success: true, data, requestId }`, with `data` as JSON text (a
+    /// payment object's view goes on as the object wrote it, without a parse and a re-encoding).
+    Data { status: u16, data: String },
     /// An answer made elsewhere, sent with its own type: a payment's SSE status stream, the admin
     /// API's CSV export, a file or a redirect of the operator page.
     Stream(Response),
@@ -41,10 +40,7 @@ impl Reply {
     pub(crate) fn status(&self) -> u16 {
         match self {
             Reply::Refusal(refusal) => refusal.status,
-            Reply::Upstream { status, .. }
-            | Reply::Health { status, .. }
-            | Reply::Data { status, .. }
-            | Reply::DataJson { status, .. } => *status,
+            Reply::Upstream { status, .. } | Reply::Health { status, .. } | Reply::Data { status, .. } => *status,
             Reply::Preflight { .. } => 204,
             Reply::Stream(response) => response.status_code(),
             Reply::Replay(answer) => answer.status,
@@ -148,8 +144,7 @@ pub(crate) fn respond(
             }
             return Ok(response.with_headers(set).into());
         }
-        Reply::Data { data, .. } => json!({ "success": true, "data": data, "requestId": request_id }).to_string(),
-        Reply::DataJson { data, .. } => {
+        Reply::Data { data, .. } => {
             let request_id = serde_json::to_string(request_id).unwrap_or_default();
             [r#"{"success":true,"data":"#, &data, r#","requestId":"#, &request_id, "}"].concat()
         }

@@ -285,7 +285,7 @@ fn the_stored_form_round_trips() {
 #[test]
 fn the_thresholds_are_variables_with_defaults() {
     let base = |name: &str| match name {
-        "PALPLUSS_API_KEY" => Some("pk_live_0123456789".to_owned()),
+        "PALPLUSS_API_KEY" => Some("fake_api_key_0123456789".to_owned()),
         "CALLBACK_URL" => Some("https://shop.example/mpesa".to_owned()),
         _ => None,
     };

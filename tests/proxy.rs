@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use palpluss_stk::proxy::{self, Config, Variable};
 use palpluss_stk::{CheckoutForm, Limits, Locale, RawStkRequest};
 
-const KEY: &str = "pk_live_0123456789";
+const KEY: &str = "fake_api_key_0123456789";
 
 fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     let mut map: HashMap<String, String> = [("PALPLUSS_API_KEY", KEY), ("CALLBACK_URL", "https://shop.example/mpesa")]
@@ -101,9 +101,9 @@ fn loopback_http_only_with_the_simulator() {
 #[test]
 fn authorization_is_basic_key_colon() {
     let c = config(&[]).unwrap();
-    // base64("pk_live_0123456789:"), computed independently.
-    assert_eq!(c.authorization(), "Basic cGtfbGl2ZV8wMTIzNDU2Nzg5Og==");
-    assert_eq!(c.secrets(), [KEY.to_owned(), "cGtfbGl2ZV8wMTIzNDU2Nzg5Og==".to_owned()]);
+    // base64("fake_api_key_0123456789:"), computed independently.
+    assert_eq!(c.authorization(), "Basic ZmFrZV9hcGlfa2V5XzAxMjM0NTY3ODk6");
+    assert_eq!(c.secrets(), [KEY.to_owned(), "ZmFrZV9hcGlfa2V5XzAxMjM0NTY3ODk6".to_owned()]);
     for (key, encoded) in [("a", "YTo="), ("ab", "YWI6"), ("abc", "YWJjOg==")] {
         let c = config(&[("PALPLUSS_API_KEY", key)]).unwrap();
         assert_eq!(c.authorization(), format!("Basic {encoded}"));

@@ -18,7 +18,7 @@ fn config(pairs: &[(&str, &str)]) -> Config {
 }
 
 fn lookup(pairs: &[(&str, &str)], name: &str) -> Option<String> {
-    let base = [("PALPLUSS_API_KEY", "pk_live_0123456789"), ("CALLBACK_URL", "https://shop.example/mpesa")];
+    let base = [("PALPLUSS_API_KEY", "fake_api_key_0123456789"), ("CALLBACK_URL", "https://shop.example/mpesa")];
     pairs.iter().chain(base.iter()).find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
 }
 
@@ -163,7 +163,7 @@ fn health_names_each_variables_state_and_never_a_value() {
     assert_eq!(body["variables"]["PALPLUSS_API_KEY"], "set");
     assert_eq!(body["variables"]["ALLOWED_ORIGINS"], "set");
     assert_eq!(body["variables"]["AMOUNT_MAX"], "default");
-    assert!(!body.to_string().contains("pk_live_0123456789"));
+    assert!(!body.to_string().contains("fake_api_key_0123456789"));
 
     let missing = Config::from_lookup(|_| None).unwrap_err();
     let (status, body) = health(|_| None, Err(&missing));

@@ -6,14 +6,14 @@
 //! use palpluss_stk::edge::proxy::mask_phone;
 //!
 //! let config = Config::from_lookup(|name| match name {
-//!     "PALPLUSS_API_KEY" => Some("pk_live_123".to_owned()),
+//!     "PALPLUSS_API_KEY" => Some("fake_api_key_123".to_owned()),
 //!     "CALLBACK_URL" => Some("https://shop.example/mpesa".to_owned()),
 //!     "ALLOWED_ORIGINS" => Some("https://shop.example, https://www.shop.example".to_owned()),
 //!     _ => None,
 //! }).unwrap();
 //! assert_eq!(config.stk_url(), "https://api.palpluss.com/v1/payments/stk");
 //! assert!(config.origin_allowed("https://www.shop.example"));
-//! assert!(!format!("{config:?}").contains("pk_live_123"));
+//! assert!(!format!("{config:?}").contains("fake_api_key_123"));
 //! assert_eq!(mask_phone("254712345678"), "2547******78");
 //! ```
 

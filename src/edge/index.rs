@@ -68,9 +68,9 @@ pub fn phone_key(api_key: &str) -> [u8; 32] {
 /// ```
 /// use palpluss_stk::edge::index::{phone_hash, phone_key};
 ///
-/// let key = phone_key("pk_live_1");
+/// let key = phone_key("fake_api_key_1");
 /// assert_eq!(phone_hash(&key, "254712345678"), phone_hash(&key, "254712345678"));
-/// assert_ne!(phone_hash(&key, "254712345678"), phone_hash(&phone_key("pk_live_2"), "254712345678"));
+/// assert_ne!(phone_hash(&key, "254712345678"), phone_hash(&phone_key("fake_api_key_2"), "254712345678"));
 /// assert!(!phone_hash(&key, "254712345678").contains("712345678"));
 /// ```
 pub fn phone_hash(key: &[u8], phone: &str) -> String {
@@ -84,7 +84,7 @@ pub fn phone_hash(key: &[u8], phone: &str) -> String {
 /// use palpluss_stk::lifecycle::Payment;
 ///
 /// let payment = Payment::new("t-1", 1500, "254712345678", "INV-1", "token", 1_000);
-/// let row = payment_row(&payment, &phone_key("pk_live_1"));
+/// let row = payment_row(&payment, &phone_key("fake_api_key_1"));
 /// assert_eq!(row[0], SqlValue::Text("t-1".into()));
 /// assert_eq!(row[5], SqlValue::Text("2547******78".into()));
 /// assert!(!row.iter().any(|v| matches!(v, SqlValue::Text(t) if t.contains("712345678"))), "no full phone");

@@ -6,7 +6,7 @@
 //! use palpluss_stk::edge::proxy::{mask_phone, redact};
 //!
 //! assert_eq!(mask_phone("254712345678"), "2547******78");
-//! assert_eq!(redact("key pk_live_123", &["pk_live_123".to_owned()]), "key [redacted]");
+//! assert_eq!(redact("key fake_api_key_123", &["fake_api_key_123".to_owned()]), "key [redacted]");
 //! ```
 
 #[allow(unused_imports)]

@@ -21,7 +21,7 @@ after(async () => {
 let counter = 0;
 async function worker(bindings = {}, { withDb = true } = {}) {
   const options = builtWorker({
-    PALPLUSS_API_KEY: "pk_live_admin_key", PALPLUSS_BASE_URL: "https://api.palpluss.test/v1", CALLBACK_URL: "",
+    PALPLUSS_API_KEY: "fake_api_key_admin_key", PALPLUSS_BASE_URL: "https://api.palpluss.test/v1", CALLBACK_URL: "",
     WEBHOOK_SECRET: "whk_admin_0123456789", MERCHANT_WEBHOOK_URL: MERCHANT, MERCHANT_WEBHOOK_SECRET: "msec_admin_0123456789",
     PHONE_COOLDOWN_SECONDS: "0", PHONE_MAX_PER_HOUR: "10000", ADMIN_TOKEN: TOKEN, ...bindings,
   });

@@ -12,7 +12,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const KEY = "pk_live_guard-test-key_0000";
+const KEY = "fake_api_key_guard-test-key_0000";
 const WEBHOOK_SECRET = "whk_guard_0123456789abcdef";
 const INTENT_SECRET = "isec_guard_0123456789abcdef";
 const ORIGIN = "https://shop.example";

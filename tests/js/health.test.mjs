@@ -13,7 +13,7 @@ import { startWorker } from "./miniflare.mjs";
 import { builtWorker } from "../../scripts/built-worker.mjs";
 import { eventually } from "./wait.mjs";
 
-const KEY = "pk_live_HEALTH-key_for_tests";
+const KEY = "fake_api_key_HEALTH-key_for_tests";
 const WEBHOOK_SECRET = "whk_health_0123456789";
 const MERCHANT_SECRET = "msec_health_0123456789";
 const API = "https://api.palpluss.test/v1";

@@ -21,7 +21,7 @@ let counter = 0;
 /** The built Worker with a scripted PalPluss (paid once asked) and a merchant answering `merchantStatus`. */
 async function worker({ withDb = true, merchantStatus = 204 } = {}) {
   const options = builtWorker({
-    PALPLUSS_API_KEY: "pk_live_index_key", PALPLUSS_BASE_URL: "https://api.palpluss.test/v1", CALLBACK_URL: "",
+    PALPLUSS_API_KEY: "fake_api_key_index_key", PALPLUSS_BASE_URL: "https://api.palpluss.test/v1", CALLBACK_URL: "",
     WEBHOOK_SECRET: "whk_index_0123456789", MERCHANT_WEBHOOK_URL: MERCHANT, MERCHANT_WEBHOOK_SECRET: "msec_index_0123456789",
     PHONE_COOLDOWN_SECONDS: "0",
   });

@@ -9,7 +9,7 @@ import { startWorker } from "./miniflare.mjs";
 import { builtWorker } from "../../scripts/built-worker.mjs";
 import { eventually } from "./wait.mjs";
 
-const KEY = "pk_live_LIFECYCLE-key_for_tests";
+const KEY = "fake_api_key_LIFECYCLE-key_for_tests";
 const WEBHOOK_SECRET = "whk_lifecycle_0123456789";
 const MERCHANT_SECRET = "msec_lifecycle_0123456789";
 const ORIGIN = "https://shop.example";

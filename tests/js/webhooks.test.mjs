@@ -29,7 +29,7 @@ async function worker(secret) {
   let n = 0;
   const { mf, call } = await startWorker({
     ...builtWorker({
-      PALPLUSS_API_KEY: "pk_live_webhooks_key", PALPLUSS_BASE_URL: "https://api.palpluss.test/v1", CALLBACK_URL: "",
+      PALPLUSS_API_KEY: "fake_api_key_webhooks_key", PALPLUSS_BASE_URL: "https://api.palpluss.test/v1", CALLBACK_URL: "",
       WEBHOOK_SECRET: "whk_webhooks_0123456789", MERCHANT_WEBHOOK_URL: MERCHANT, MERCHANT_WEBHOOK_SECRET: secret,
     }),
     outboundService: async (request) => {
@@ -114,7 +114,7 @@ test("rotation: two secrets ('new old') sign every event with both; each verifie
 test("malformed secrets are refused by the configuration check, naming the variable and never the value", async () => {
   for (const secret of ["whsec_dG9vIHNob3J0", "whsec_not base64!", `${STANDARD} ${PLAIN} ${PLAIN}`, `${STANDARD}  ${PLAIN}`]) {
     const { mf, call } = await startWorker(builtWorker({
-      PALPLUSS_API_KEY: "pk_live_webhooks_key", CALLBACK_URL: "https://shop.example/cb", MERCHANT_WEBHOOK_URL: MERCHANT, MERCHANT_WEBHOOK_SECRET: secret,
+      PALPLUSS_API_KEY: "fake_api_key_webhooks_key", CALLBACK_URL: "https://shop.example/cb", MERCHANT_WEBHOOK_URL: MERCHANT, MERCHANT_WEBHOOK_SECRET: secret,
     }), { logs, bodies });
     instances.push(mf);
     const health = await call("/health");

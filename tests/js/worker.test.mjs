@@ -8,7 +8,7 @@ import { Miniflare } from "miniflare";
 import { builtWorker } from "../../scripts/built-worker.mjs";
 import { eventually } from "./wait.mjs";
 
-const KEY = "pk_live_S3CRET-key_for_tests_only";
+const KEY = "fake_api_key_S3CRET-key_for_tests_only";
 const BASIC = Buffer.from(`${KEY}:`).toString("base64");
 const ORIGIN = "https://shop.example";
 const CALLBACK = "https://shop.example/webhooks/mpesa";

@@ -18,6 +18,9 @@ export ESBUILD_BIN="$PWD/node_modules/@esbuild/linux-x64/bin/esbuild"
 # Its own target dir: see build-pkg.sh.
 export CARGO_TARGET_DIR="$PWD/target/worker"
 worker-build --release --features worker
+# worker-build's entry becomes rust.js; the Worker's entry is front.js, which serves the requests
+# served most step by step and hands the others to it (see src/worker/front.js).
+mv build/index.js build/rust.js
 # worker-build keeps the name section (about a fifth of the module); the upload budget is tighter
 # than the value of symbolised stack traces for code that has no reachable panic. -Oz --converge
 # repeats the size passes until nothing changes (1.7 KB gzip less than worker-build's single -Oz).
@@ -25,5 +28,6 @@ worker-build --release --features worker
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   --enable-exception-handling build/index_bg.wasm -o build/index_bg.wasm
 # Short import names, in the .wasm and the glue alike (see the script): about 4.5 KB gzip.
-node scripts/short-imports.mjs build/index_bg.wasm build/index.js
+node scripts/short-imports.mjs build/index_bg.wasm build/rust.js
+cp src/worker/front.js build/index.js
 echo "$HASH" > "$STAMP"

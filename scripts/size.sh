@@ -26,7 +26,7 @@ done
 # `wrangler deploy --dry-run` reports (`make bench` prints it), about 2% more than this sum.
 if [[ -e build/index_bg.wasm ]]; then
   total_raw=0 total_gz=0
-  for f in build/index_bg.wasm build/index.js build/worker/shim.mjs; do
+  for f in build/index_bg.wasm build/rust.js build/index.js build/worker/shim.mjs; do
     raw=$(wc -c < "$f") z=$(gz "$f")
     total_raw=$((total_raw + raw)) total_gz=$((total_gz + z))
     printf '%-17s %-28s %9d %9d\n' worker "${f#build/}" "$raw" "$z"

@@ -52,6 +52,27 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// The path of a request's URL as the runtime serialises it (WHATWG: a special scheme's URL
+/// always has a path, within which `?` and `#` are percent-encoded), without a URL parser: what
+/// worker's `Request::path` gives, for the Worker's own entry (`front`).
+///
+/// ```
+/// use palpluss_stk::edge::route::path_of_url;
+///
+/// assert_eq!(path_of_url("https://proxy.example/payments/stk?x=1#f"), "/payments/stk");
+/// assert_eq!(path_of_url("https://proxy.example"), "/");
+/// assert_eq!(path_of_url("https://proxy.example/pay/a%3Fb"), "/pay/a%3Fb");
+/// ```
+pub fn path_of_url(url: &str) -> &str {
+    let Some((_, rest)) = url.split_once("://") else { return "/" };
+    let Some(at) = rest.find(['/', '?', '#']) else { return "/" };
+    let (_, path) = rest.split_at(at);
+    match path.split(['?', '#']).next() {
+        Some(path) if !path.is_empty() => path,
+        _ => "/",
+    }
+}
+
 /// Masks the webhook secret in a path for logs: `/webhooks/palpluss/***`, under any base path.
 ///
 /// ```

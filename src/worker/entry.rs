@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
 
-use super::env::{config, customer_locale, lookup, now_ms};
+use super::env::{config, lookup, now_ms};
 use super::push::{stk_push, LogFacts};
 use super::respond::{respond, Reply};
 use super::upstream::{self, read_capped};
@@ -47,20 +47,48 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<web_sys
         None => Refusal::not_found().into(),
     };
 
+    let served = Served {
+        started,
+        request_id: &request_id,
+        method: &method,
+        path: &path,
+        config: &config,
+        origin: origin.as_deref(),
+        push_route: routed == Some("/payments/stk"),
+        facts: &facts,
+    };
+    finish(&env, &ctx, reply, &served)
+}
+
+/// What the answer and the log line need to know of a request once it is served.
+pub(crate) struct Served<'a> {
+    pub(crate) started: u64,
+    pub(crate) request_id: &'a str,
+    pub(crate) method: &'a Method,
+    pub(crate) path: &'a str,
+    pub(crate) config: &'a Result<Rc<Config>, ConfigError>,
+    pub(crate) origin: Option<&'a str>,
+    /// The request was for `/payments/stk` (under the base path).
+    pub(crate) push_route: bool,
+    pub(crate) facts: &'a LogFacts,
+}
+
+/// The answer as sent (CORS, request id, redaction) and the request's one log line; a refusal of
+/// a push is counted for the admin API.
+pub(crate) fn finish(env: &Env, ctx: &Context, reply: Reply, served: &Served) -> ::worker::Result<web_sys::Response> {
+    let config = served.config;
     let secrets = config.as_ref().map(|c| c.secrets()).ok();
-    let cors_origin = match (&config, origin.as_deref()) {
-        (Ok(config), Some(origin)) if config.origin_allowed(origin) => Some(origin.to_owned()),
+    let cors_origin = match (config, served.origin) {
+        (Ok(config), Some(origin)) if config.origin_allowed(origin) => Some(origin),
         _ => None,
     };
     let status = reply.status();
     let code = reply.code().map(str::to_owned);
     // The guard at work, for the admin API: the proxy's own refusals of pushes, by code.
-    if let (Some(code), Method::Post) = (&code, &method) {
-        if routed == Some("/payments/stk") {
-            super::index::count_refusal(&env, &ctx, code, now_ms());
-        }
+    if let (Some(code), Method::Post, true) = (&code, served.method, served.push_route) {
+        super::index::count_refusal(env, ctx, code, now_ms());
     }
-    let response = respond(reply, &request_id, cors_origin.as_deref(), secrets);
+    let response = respond(reply, served.request_id, cors_origin, secrets);
 
     let level = if status >= 500 {
         "error"
@@ -69,14 +97,15 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<web_sys
     } else {
         "info"
     };
+    let facts = served.facts;
     let phone = facts.phone.as_deref().map(mask_phone);
     let line = LogLine {
         level,
-        request_id: &request_id,
-        method: method.as_ref(),
-        path: &truncate(&route::loggable_path(&path), 200),
+        request_id: served.request_id,
+        method: served.method.as_ref(),
+        path: &truncate(&route::loggable_path(served.path), 200),
         status,
-        duration_ms: now_ms().saturating_sub(started),
+        duration_ms: now_ms().saturating_sub(served.started),
         code: code.as_deref(),
         phone: phone.as_deref(),
         amount: facts.amount,
@@ -167,37 +196,63 @@ async fn route(
 /// `GET /payments/{id}` and its event stream: the token from `Authorization: Bearer` or `?token=`,
 /// the message's language from `?lang=` (an EventSource cannot set headers) or `Accept-Language`.
 async fn status(req: &Request, env: &Env, id: &str, stream: bool) -> Reply {
-    let bearer = req
-        .headers()
-        .get("Authorization")
-        .ok()
-        .flatten()
-        .and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_owned()));
-    let url = req.inner().url();
-    let query = query_param(&url, "token");
-    let locale =
-        query_param(&url, "lang").and_then(|tag| Locale::from_tag(&tag)).unwrap_or_else(|| customer_locale(req));
-    let Some(token) = bearer.or(query).filter(|t| !t.is_empty() && t.len() <= 256) else {
-        return Refusal::payment_not_found().into();
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let read = match StatusRead::of(id, stream, header("Authorization"), &req.inner().url(), header("Accept-Language")) {
+        Ok(read) => read,
+        Err(refusal) => return refusal.into(),
     };
-    if !is_payment_id(id) {
-        return Refusal::payment_not_found().into();
-    }
-    // The token is the whole body (plain text: no JSON wire between the Worker and its objects).
-    let body = token;
-    let route = [if stream { "/events/" } else { "/status/" }, locale.as_str()].concat();
     if stream {
-        return match payment::call(env, id, &route, body).await {
+        return match payment::call(env, id, &read.route, read.token).await {
             Ok(response) if response.status_code() == 200 => Reply::Stream(response),
             Ok(_) => Refusal::payment_not_found().into(),
-            Err(_) => Refusal::status_unavailable(locale).into(),
+            Err(_) => Refusal::status_unavailable(read.locale).into(),
         };
     }
-    match payment::call_text(env, id, &route, &body).await {
-        // The object's view is JSON it wrote itself; checked, then passed on without a re-encoding.
-        Ok((200, view)) if serde_json::from_str::<IgnoredAny>(&view).is_ok() => Reply::Data { status: 200, data: view },
-        Ok(_) => Refusal::payment_not_found().into(),
-        Err(_) => Refusal::status_unavailable(locale).into(),
+    let answer = payment::call_text(env, id, &read.route, &read.token).await.ok();
+    read.reply(answer)
+}
+
+/// A status read of one payment, as its object is asked for it.
+pub(crate) struct StatusRead {
+    /// The whole body of the call (plain text: no JSON wire between the Worker and its objects).
+    pub(crate) token: String,
+    /// The object's route: `/status/{lang}` or `/events/{lang}`.
+    pub(crate) route: String,
+    pub(crate) locale: Locale,
+}
+
+impl StatusRead {
+    /// The read a request asks for, or its refusal (no token, or an id that cannot be one).
+    pub(crate) fn of(
+        id: &str,
+        stream: bool,
+        authorization: Option<String>,
+        url: &str,
+        accept_language: Option<String>,
+    ) -> Result<StatusRead, Refusal> {
+        let bearer = authorization.and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_owned()));
+        let query = query_param(url, "token");
+        let locale = query_param(url, "lang")
+            .and_then(|tag| Locale::from_tag(&tag))
+            .unwrap_or_else(|| accept_language.map_or(Locale::En, |h| Locale::from_accept_language(&h)));
+        let Some(token) = bearer.or(query).filter(|t| !t.is_empty() && t.len() <= 256) else {
+            return Err(Refusal::payment_not_found());
+        };
+        if !is_payment_id(id) {
+            return Err(Refusal::payment_not_found());
+        }
+        let route = [if stream { "/events/" } else { "/status/" }, locale.as_str()].concat();
+        Ok(StatusRead { token, route, locale })
+    }
+
+    /// The answer to a status read from the object's (`None`: it could not be asked).
+    pub(crate) fn reply(&self, answer: Option<(u16, String)>) -> Reply {
+        match answer {
+            // The object's view is JSON it wrote itself; checked, then passed on without a re-encoding.
+            Some((200, view)) if serde_json::from_str::<IgnoredAny>(&view).is_ok() => Reply::Data { status: 200, data: view },
+            Some(_) => Refusal::payment_not_found().into(),
+            None => Refusal::status_unavailable(self.locale).into(),
+        }
     }
 }
 
@@ -240,13 +295,13 @@ async fn health(env: &Env, config: &Result<Rc<Config>, ConfigError>) -> Reply {
 extern "C" {
     /// `console.log` with one string (worker's `console_log!` formats into a new `String` first).
     #[wasm_bindgen(js_namespace = console, js_name = log)]
-    fn log(line: &str);
+    pub(crate) fn log(line: &str);
     /// `crypto.randomUUID()`, called directly (through `Reflect` it is four calls).
     #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID, catch)]
     fn random_uuid() -> Result<String, JsValue>;
 }
 
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     if let Ok(uuid) = random_uuid() {
         return uuid;
     }

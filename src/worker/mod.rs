@@ -21,6 +21,7 @@ mod budget;
 mod deliver;
 mod entry;
 mod env;
+mod front;
 mod guard;
 mod index;
 mod payment;

@@ -473,11 +473,20 @@ extern "C" {
 
 /// Sends one operation to a payment's object and reads its whole answer: status and text.
 pub(crate) async fn call_text(env: &Env, id: &str, path: &str, body: &str) -> ::worker::Result<(u16, String)> {
-    let promise = call_payment(env.as_ref(), id, &["https://payment", path].concat(), body)?;
-    let answer = js_sys::futures::JsFuture::from(promise).await?.as_string().unwrap_or_default();
-    let (status, text) = answer.split_once(' ').unwrap_or(("", ""));
-    let status = status.parse().map_err(|_| ::worker::Error::RustError("no answer from the payment".into()))?;
-    Ok((status, text.to_owned()))
+    let answer = js_sys::futures::JsFuture::from(call_text_promise(env, id, path, body)?).await?;
+    text_answer(answer.as_string()).ok_or_else(|| ::worker::Error::RustError("no answer from the payment".into()))
+}
+
+/// `call_text`'s call, a promise of `"{status} {body}"` (the front awaits it in JavaScript).
+pub(crate) fn call_text_promise(env: &Env, id: &str, path: &str, body: &str) -> Result<js_sys::Promise, JsValue> {
+    call_payment(env.as_ref(), id, &["https://payment", path].concat(), body)
+}
+
+/// The status and text of `call_text_promise`'s answer.
+pub(crate) fn text_answer(answer: Option<String>) -> Option<(u16, String)> {
+    let answer = answer?;
+    let (status, text) = answer.split_once(' ')?;
+    Some((status.parse().ok()?, text.to_owned()))
 }
 
 /// Sends one operation to a payment's object (its answer as a stream: the status events).

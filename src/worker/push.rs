@@ -41,69 +41,129 @@ pub(crate) async fn stk_push(
     request_id: &str,
     facts: &mut LogFacts,
 ) -> Reply {
-    let request_url = req.inner().url();
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    let content_type = header("Content-Type").unwrap_or_default();
-    if !proxy::is_json_content_type(&content_type) {
-        return Refusal::unsupported_media_type().into();
-    }
-    let client_ip = header("CF-Connecting-IP").filter(|ip| ip.len() <= 64);
-    let l = customer_locale(&req);
-    let key = header("Idempotency-Key");
-    let declared = header("Content-Length").and_then(|l| l.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
-        return Refusal::body_too_large().into();
-    }
+    let declared = match body_expected(&header("Content-Type").unwrap_or_default(), header("Content-Length").as_deref()) {
+        Ok(declared) => declared,
+        Err(refusal) => return refusal.into(),
+    };
+    let checkout = Checkout {
+        request_url: req.inner().url(),
+        client_ip: header("CF-Connecting-IP"),
+        l: customer_locale(&req),
+        key: header("Idempotency-Key"),
+    };
     // A declared length within the limit is read in one go; otherwise the stream is read chunk by
     // chunk and abandoned past the limit (streaming costs more per request: see bench/).
     let body = match declared {
         Some(_) => req.bytes().await.map(Some),
         None => read_capped(req.stream(), MAX_BODY_BYTES).await,
     };
-    let body = match body.map(|b| b.filter(|b| b.len() <= MAX_BODY_BYTES)) {
-        Ok(Some(body)) => body,
-        Ok(None) => return Refusal::body_too_large().into(),
-        Err(_) => return Refusal::body_unreadable().into(),
+    let raw = match body {
+        Ok(body) => checkout_json(body.as_deref()),
+        Err(_) => Err(Refusal::body_unreadable()),
     };
-    // `None`: valid JSON that is not an object (a field error, reported at validation).
-    let raw = match serde_json::from_slice::<RawStkRequest>(&body) {
-        Ok(raw) => Some(raw),
-        Err(e) if e.is_data() && serde_json::from_slice::<Value>(&body).is_ok_and(|v| !v.is_object()) => None,
-        Err(_) => return Refusal::invalid_json().into(),
+    let raw = match raw {
+        Ok(raw) => raw,
+        Err(refusal) => return refusal.into(),
     };
-
     // The guard, in DESIGN.md's order. 1: per client IP.
-    if let Some(reply) = ip_limited(env, client_ip.as_deref(), l).await {
-        return reply.into();
+    if ip_limited(env, checkout.client_ip()).await {
+        return Refusal::rate_limited(now_ms(), IP_RATE_PERIOD_S, checkout.l).into();
     }
-    // 2: the Idempotency-Key, compared on the validated request.
-    if key.as_deref().is_some_and(|k| !idempotency_key_valid(k)) {
-        return Refusal::idempotency_key_invalid().into();
-    }
-    let form = match raw {
-        Some(raw) => config.validate_checkout(&raw, l),
-        None => Err(vec![FieldError::new(Field::Request, ErrorCode::NotAnObject, &config.limits().in_locale(l))]),
+    let form = match checkout.form(config, raw) {
+        Ok(form) => form,
+        Err(refusal) => return refusal.into(),
     };
-    let Some(key) = key else {
-        return guarded_push(env, config, form, &request_url, client_ip.as_deref(), l, facts).await.0;
-    };
-    match guard::begin(env, &key, form.as_ref().ok().map(request_fingerprint)).await.map(|v| (v.kind, v.answer)) {
-        Ok((VerdictKind::Run, _)) => {}
-        Ok((VerdictKind::Replay, Some(answer))) => return Reply::Replay(answer),
-        Ok((VerdictKind::Reused, _)) => return Refusal::idempotency_key_reused().into(),
-        Ok(_) => return Refusal::idempotency_key_in_use().into(),
-        Err(_) => return Refusal::guard_unavailable(l).into(),
+    checkout.push(env, config, form, request_id, facts).await
+}
+
+/// What the headers of a checkout decide before its body is read: a refusal (not JSON, a declared
+/// length over the limit), or the declared length (`None`: not declared, the body is streamed).
+pub(crate) fn body_expected(content_type: &str, content_length: Option<&str>) -> Result<Option<u64>, Refusal> {
+    if !proxy::is_json_content_type(content_type) {
+        return Err(Refusal::unsupported_media_type());
     }
-    // The key is taken only by a valid request.
-    let taken = form.is_ok();
-    let (reply, sent) = guarded_push(env, config, form, &request_url, client_ip.as_deref(), l, facts).await;
-    if taken {
-        match (sent, kept_answer(&reply, request_id, config.secrets())) {
-            (true, Some(answer)) => guard::finish(env, &key, &answer).await,
-            _ => guard::release(env, &key).await,
+    let declared = content_length.and_then(|l| l.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Err(Refusal::body_too_large());
+    }
+    Ok(declared)
+}
+
+/// The body of a checkout as read (`None`: over the limit) checked as JSON: the request, `None`
+/// for valid JSON that is not an object (a field error, reported at validation), or the refusal.
+pub(crate) fn checkout_json(body: Option<&[u8]>) -> Result<Option<RawStkRequest>, Refusal> {
+    let Some(body) = body.filter(|b| b.len() <= MAX_BODY_BYTES) else {
+        return Err(Refusal::body_too_large());
+    };
+    match serde_json::from_slice::<RawStkRequest>(body) {
+        Ok(raw) => Ok(Some(raw)),
+        Err(e) if e.is_data() && serde_json::from_slice::<Value>(body).is_ok_and(|v| !v.is_object()) => Ok(None),
+        Err(_) => Err(Refusal::invalid_json()),
+    }
+}
+
+/// A checkout once its body is read: what the guard's later steps need from the request.
+pub(crate) struct Checkout {
+    pub(crate) request_url: String,
+    pub(crate) client_ip: Option<String>,
+    pub(crate) l: Locale,
+    pub(crate) key: Option<String>,
+}
+
+/// A checkout's fields as validated (step 3), or what is wrong with them.
+pub(crate) type Form = Result<CheckoutForm, Vec<FieldError>>;
+
+impl Checkout {
+    /// The per-IP limit's key (an address that is not one is not used as one).
+    pub(crate) fn client_ip(&self) -> Option<&str> {
+        self.client_ip.as_deref().filter(|ip| ip.len() <= 64)
+    }
+
+    /// Steps 2 and 3 as far as they need no call: a malformed `Idempotency-Key` is refused; the
+    /// fields are validated, and without a key an invalid checkout is refused here (with one, the
+    /// key's object is asked first: it may hold an answer to replay).
+    pub(crate) fn form(&self, config: &Config, raw: Option<RawStkRequest>) -> Result<Form, Refusal> {
+        // 2: the Idempotency-Key, compared on the validated request.
+        if self.key.as_deref().is_some_and(|k| !idempotency_key_valid(k)) {
+            return Err(Refusal::idempotency_key_invalid());
+        }
+        let form = match raw {
+            Some(raw) => config.validate_checkout(&raw, self.l),
+            None => Err(vec![FieldError::new(Field::Request, ErrorCode::NotAnObject, &config.limits().in_locale(self.l))]),
+        };
+        match (&self.key, form) {
+            // 3: the fields.
+            (None, Err(errors)) => Err(Refusal::validation_failed(&errors, self.l)),
+            (_, form) => Ok(form),
         }
     }
-    reply
+
+    /// The rest of the guard (the key's object, then steps 3 to 7) and the push.
+    pub(crate) async fn push(self, env: &Env, config: &Config, form: Form, request_id: &str, facts: &mut LogFacts) -> Reply {
+        let client_ip = self.client_ip().map(str::to_owned);
+        let (request_url, l) = (&self.request_url, self.l);
+        let Some(key) = self.key else {
+            return guarded_push(env, config, form, request_url, client_ip.as_deref(), l, facts).await.0;
+        };
+        match guard::begin(env, &key, form.as_ref().ok().map(request_fingerprint)).await.map(|v| (v.kind, v.answer)) {
+            Ok((VerdictKind::Run, _)) => {}
+            Ok((VerdictKind::Replay, Some(answer))) => return Reply::Replay(answer),
+            Ok((VerdictKind::Reused, _)) => return Refusal::idempotency_key_reused().into(),
+            Ok(_) => return Refusal::idempotency_key_in_use().into(),
+            Err(_) => return Refusal::guard_unavailable(l).into(),
+        }
+        // The key is taken only by a valid request.
+        let taken = form.is_ok();
+        let (reply, sent) = guarded_push(env, config, form, request_url, client_ip.as_deref(), l, facts).await;
+        if taken {
+            match (sent, kept_answer(&reply, request_id, config.secrets())) {
+                (true, Some(answer)) => guard::finish(env, &key, &answer).await,
+                _ => guard::release(env, &key).await,
+            }
+        }
+        reply
+    }
 }
 
 /// Checks 3 to 7 of the guard and sends the push. The flag says whether the push was sent to
@@ -204,17 +264,22 @@ extern "C" {
     fn ip_limited_js(env: &JsValue, key: &str) -> Result<js_sys::Promise, JsValue>;
 }
 
-/// The per-IP limit (the Rate Limiting binding `IP_RATE_LIMITER`); `None` to go ahead. Without
-/// the binding (a deployment that removed it) there is no per-IP limit; a limiter that fails
-/// does not block payments either.
-async fn ip_limited(env: &Env, client_ip: Option<&str>, l: Locale) -> Option<Refusal> {
-    let promise = ip_limited_js(env.as_ref(), client_ip.unwrap_or("unknown")).ok()?;
-    let limited = js_sys::futures::JsFuture::from(promise).await.ok()?.as_bool()?;
-    limited.then(|| Refusal::rate_limited(now_ms(), IP_RATE_PERIOD_S, l))
+/// The per-IP limit (the Rate Limiting binding `IP_RATE_LIMITER`): whether it refuses this
+/// client. Without the binding (a deployment that removed it) there is no per-IP limit; a limiter
+/// that fails does not block payments either.
+async fn ip_limited(env: &Env, client_ip: Option<&str>) -> bool {
+    let Ok(promise) = ip_limited_call(env, client_ip) else { return false };
+    js_sys::futures::JsFuture::from(promise).await.ok().and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+/// The limiter's call for this client (a promise of whether it refuses), for `ip_limited` and
+/// the front, which awaits it in JavaScript.
+pub(crate) fn ip_limited_call(env: &Env, client_ip: Option<&str>) -> Result<js_sys::Promise, JsValue> {
+    ip_limited_js(env.as_ref(), client_ip.unwrap_or("unknown"))
 }
 
 /// The binding's period (a Rate Limiting binding's window is 10 or 60 s).
-const IP_RATE_PERIOD_S: u64 = 60;
+pub(crate) const IP_RATE_PERIOD_S: u64 = 60;
 /// How long siteverify gets to answer.
 const TURNSTILE_TIMEOUT_MS: u32 = 10_000;
 

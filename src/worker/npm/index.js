@@ -1,5 +1,6 @@
 // palpluss-stk/worker: the payment proxy for Cloudflare Workers, built from the crate's own Worker
-// (`make build`; proxy.js and its .wasm are worker-build's output, copied as they are).
+// (`make build`; proxy.js is the Worker's entry, rust.js and its .wasm worker-build's output,
+// copied as they are).
 //   - `export { default, Payment, Budget, Guard } from "palpluss-stk/worker"` is a whole proxy
 //     Worker (the Cloudflare template's src/index.js is that line);
 //   - `handle(request, env, ctx)` answers one request, for a JavaScript Worker that serves the

@@ -76,22 +76,40 @@ pub(crate) fn kept_answer(reply: &Reply, request_id: &str, secrets: &[String]) -
     Some(KeptAnswer { body: proxy::redact(&answer.body, secrets), ..answer })
 }
 
-/// The JavaScript side of an answer: one call that makes the `Response` from its status, its body
-/// and its headers (one string, `name\nvalue\n...`), where setting each header from wasm would be
-/// a call and two string copies per header (see "The Worker per request" in the README).
+/// The JavaScript side of an answer: one call that makes the `Response` from its status, its body,
+/// the headers every answer has (one object of a fixed shape, which the runtime converts faster
+/// than one built key by key) and the others (one string, `name\nvalue\n...`), where setting each
+/// header from wasm would be a call and two string copies per header (see "The Worker per
+/// request" in the README).
 #[wasm_bindgen(inline_js = r#"
-export function answer(status, body, headers) {
-  const lines = headers.split("\n");
-  const init = {};
-  for (let i = 0; i + 1 < lines.length; i += 2) init[lines[i]] = lines[i + 1];
-  return new Response(body, { status, headers: init });
+const EXPOSED = "X-Request-Id, Retry-After, Idempotent-Replayed";
+const VARY = "Origin, Accept-Language";
+const JSON_TYPE = "application/json; charset=utf-8";
+export function answer(status, body, requestId, origin, json, extra) {
+  const headers = origin === undefined
+    ? { "X-Request-Id": requestId, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", Vary: VARY }
+    : { "X-Request-Id": requestId, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", Vary: VARY,
+        "Access-Control-Allow-Origin": origin, "Access-Control-Expose-Headers": EXPOSED };
+  if (json) headers["Content-Type"] = JSON_TYPE;
+  if (extra !== "") {
+    const lines = extra.split("\n");
+    for (let i = 0; i + 1 < lines.length; i += 2) headers[lines[i]] = lines[i + 1];
+  }
+  return new Response(body, { status, headers });
 }"#)]
 extern "C" {
-    fn answer(status: u16, body: Option<String>, headers: &str) -> web_sys::Response;
+    fn answer(
+        status: u16,
+        body: Option<String>,
+        request_id: &str,
+        origin: Option<&str>,
+        json: bool,
+        extra: &str,
+    ) -> web_sys::Response;
 }
 
-/// The headers of an answer, as `answer` takes them. Their values never hold a line break: fixed
-/// texts, the request id, digits, and an origin from `ALLOWED_ORIGINS` (checked at configuration).
+/// The headers of an answer beyond those `answer` always sets, as it takes them. Their values
+/// never hold a line break: fixed texts, digits, and a stream's own type, name and location.
 struct HeaderLines(String);
 
 impl HeaderLines {
@@ -106,12 +124,8 @@ impl HeaderLines {
     }
 }
 
-pub(crate) fn respond(
-    reply: Reply,
-    request_id: &str,
-    cors_origin: Option<&str>,
-    secrets: Option<&[String]>,
-) -> ::worker::Result<web_sys::Response> {
+/// The headers every answer has, for a stream (sent with its own `Response`).
+fn common_headers(request_id: &str, cors_origin: Option<&str>) -> HeaderLines {
     let mut headers = HeaderLines(String::with_capacity(320));
     headers.set("X-Request-Id", request_id);
     headers.set("Cache-Control", "no-store");
@@ -121,17 +135,31 @@ pub(crate) fn respond(
         headers.set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Idempotent-Replayed");
     }
     headers.set("Vary", "Origin, Accept-Language");
+    headers
+}
+
+pub(crate) fn respond(
+    reply: Reply,
+    request_id: &str,
+    cors_origin: Option<&str>,
+    secrets: Option<&[String]>,
+) -> ::worker::Result<web_sys::Response> {
+    // An origin is from ALLOWED_ORIGINS (checked at configuration); one with a line break is
+    // never sent.
+    let cors_origin = cors_origin.filter(|o| !o.contains(['\n', '\r']));
+    let mut headers = HeaderLines(String::new());
     let status = reply.status();
     let body = match reply {
         Reply::Preflight { methods } => {
             headers.set("Access-Control-Allow-Methods", methods);
             headers.set("Access-Control-Allow-Headers", "Content-Type, Authorization, Idempotency-Key");
             headers.set("Access-Control-Max-Age", "600");
-            return Ok(answer(204, None, &headers.0));
+            return Ok(answer(204, None, request_id, cors_origin, false, &headers.0));
         }
         Reply::Stream(response) => {
             // The answer's own type (an SSE status stream, a CSV export, a page file), file name
             // and redirect.
+            let mut headers = common_headers(request_id, cors_origin);
             for name in ["Content-Type", "Content-Disposition", "Location"] {
                 if let Ok(Some(value)) = response.headers().get(name) {
                     headers.set(name, &value);
@@ -165,10 +193,9 @@ pub(crate) fn respond(
             body
         }
     };
-    headers.set("Content-Type", "application/json; charset=utf-8");
     let body = match secrets {
         Some(secrets) => proxy::redact(&body, secrets),
         None => body,
     };
-    Ok(answer(status, Some(body), &headers.0))
+    Ok(answer(status, Some(body), request_id, cors_origin, true, &headers.0))
 }

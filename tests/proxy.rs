@@ -397,3 +397,82 @@ fn intent_and_turnstile_token_are_checked_and_never_forwarded() {
     let upstream = with_intent.upstream_body(&form, "https://shop.example/cb");
     assert!(!upstream.contains("intent") && !upstream.contains("turnstile"), "{upstream}");
 }
+
+#[test]
+fn a_checkout_is_refused_by_its_headers_and_body_before_any_call() {
+    use palpluss_stk::edge::proxy::MAX_BODY_BYTES;
+    use palpluss_stk::edge::request::{body_expected, checkout_json};
+    fn code<T: std::fmt::Debug>(r: Result<T, palpluss_stk::edge::reply::Refusal>) -> String {
+        r.unwrap_err().code
+    }
+    // The content type, then the declared length.
+    assert_eq!(code(body_expected("text/plain", Some("99999999"))), "UNSUPPORTED_MEDIA_TYPE");
+    assert_eq!(code(body_expected("", None)), "UNSUPPORTED_MEDIA_TYPE");
+    assert_eq!(body_expected("Application/JSON;charset=utf-8", Some("16384")), Ok(Some(MAX_BODY_BYTES as u64)));
+    assert_eq!(code(body_expected("application/json", Some("16385"))), "BODY_TOO_LARGE");
+    assert_eq!(code(body_expected("application/json", Some("18446744073709551615"))), "BODY_TOO_LARGE");
+    // A length that is not a number is not a declared one: the body is streamed and capped.
+    for unreadable in ["", "-1", "1e3", "12 34", "99999999999999999999999"] {
+        assert_eq!(body_expected("application/json", Some(unreadable)), Ok(None), "{unreadable:?}");
+    }
+    // The body: at the limit it is read, past it refused; JSON that is not an object is left to
+    // validation (one field error among the others), anything else that is not JSON refused.
+    let padded = |len: usize| {
+        let mut body = vec![b' '; len - 2];
+        body.extend_from_slice(b"{}");
+        body
+    };
+    assert!(matches!(checkout_json(Some(&padded(MAX_BODY_BYTES))), Ok(Some(_))));
+    assert_eq!(code(checkout_json(Some(&padded(MAX_BODY_BYTES + 1)))), "BODY_TOO_LARGE");
+    assert_eq!(code(checkout_json(None)), "BODY_TOO_LARGE");
+    for not_an_object in ["null", "[]", "\"x\"", "12"] {
+        assert!(matches!(checkout_json(Some(not_an_object.as_bytes())), Ok(None)), "{not_an_object}");
+    }
+    for not_json in [&b""[..], b"{", b"{\"amount\":1,}", b"\xff\xfe{}", b"{} {}"] {
+        assert_eq!(code(checkout_json(Some(not_json))), "INVALID_JSON", "{not_json:?}");
+    }
+    // Unknown fields are the validation's to report, not the JSON check's.
+    assert!(matches!(checkout_json(Some(br#"{"amount":100,"phone":"0712345678","extra":true}"#)), Ok(Some(_))));
+}
+
+#[test]
+fn a_status_read_takes_its_token_and_language_from_the_request() {
+    use palpluss_stk::edge::request::StatusQuery;
+    let url = "https://proxy.example/payments/t-1";
+    let read = |auth: Option<&str>, url: &str, lang: Option<&str>| StatusQuery::of("t-1", false, auth, url, lang);
+    // The header wins over the query; the token is trimmed.
+    let q = read(Some("Bearer  st_a "), &format!("{url}?token=st_b"), None).unwrap();
+    assert_eq!((q.token.as_str(), q.route.as_str(), q.locale), ("st_a", "/status/en", Locale::En));
+    assert_eq!(read(None, &format!("{url}?token=st%5Fb"), None).unwrap().token, "st_b");
+    // ?lang= wins over Accept-Language (an EventSource cannot set headers); an unknown tag does not.
+    assert_eq!(read(Some("Bearer st_a"), &format!("{url}?lang=sw"), Some("en")).unwrap().locale, Locale::Sw);
+    assert_eq!(read(Some("Bearer st_a"), &format!("{url}?lang=xx"), Some("sw-KE")).unwrap().locale, Locale::Sw);
+    assert_eq!(StatusQuery::of("t-1", true, Some("Bearer st_a"), url, Some("sw")).unwrap().route, "/events/sw");
+    // No token, an empty or oversized one, another scheme, or an id that cannot be one: 404.
+    let long = format!("Bearer {}", "a".repeat(257));
+    for auth in [None, Some("Bearer "), Some("Basic st_a"), Some("bearer st_a"), Some(long.as_str())] {
+        assert_eq!(read(auth, url, None).unwrap_err().code, "PAYMENT_NOT_FOUND", "{auth:?}");
+    }
+    assert_eq!(read(Some(&format!("Bearer {}", "a".repeat(256))), url, None).unwrap().token.len(), 256);
+    for id in ["", "t 1", "t/1", "é"] {
+        assert_eq!(StatusQuery::of(id, false, Some("Bearer st_a"), url, None).unwrap_err().code, "PAYMENT_NOT_FOUND");
+    }
+}
+
+#[test]
+fn the_path_of_a_url_as_the_runtime_serialises_it() {
+    use palpluss_stk::edge::route::path_of_url;
+    for (url, path) in [
+        ("https://proxy.example/payments/stk", "/payments/stk"),
+        ("https://proxy.example:8787/payments/t-1?token=a/b#x/y", "/payments/t-1"),
+        ("https://proxy.example/", "/"),
+        ("https://proxy.example", "/"),
+        ("https://proxy.example?x=/y", "/"),
+        ("https://proxy.example#/y", "/"),
+        ("http://[::1]:8787/pay/health", "/pay/health"),
+        ("https://proxy.example/a%20b/%3F", "/a%20b/%3F"),
+        ("not a url", "/"),
+    ] {
+        assert_eq!(path_of_url(url), path, "{url}");
+    }
+}

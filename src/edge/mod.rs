@@ -20,5 +20,6 @@ pub mod lifecycle;
 pub mod observe;
 pub mod proxy;
 pub mod reply;
+pub mod request;
 pub mod route;
 pub mod variables;

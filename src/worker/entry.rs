@@ -18,9 +18,9 @@ use crate::edge::config::Config;
 use crate::edge::observe::{WebhookHint, MAX_WEBHOOK_BYTES};
 use crate::edge::proxy::{self, mask_phone};
 use crate::edge::reply::{self, Refusal};
-use crate::edge::route::{self, is_payment_id, query_param, Route};
+use crate::edge::request::StatusQuery;
+use crate::edge::route::{self, is_payment_id, Route};
 use crate::edge::variables::ConfigError;
-use crate::rules::locale::Locale;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> ::worker::Result<web_sys::Response> {
@@ -197,10 +197,12 @@ async fn route(
 /// the message's language from `?lang=` (an EventSource cannot set headers) or `Accept-Language`.
 async fn status(req: &Request, env: &Env, id: &str, stream: bool) -> Reply {
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    let read = match StatusRead::of(id, stream, header("Authorization"), &req.inner().url(), header("Accept-Language")) {
-        Ok(read) => read,
-        Err(refusal) => return refusal.into(),
-    };
+    let (authorization, accept_language) = (header("Authorization"), header("Accept-Language"));
+    let read =
+        match StatusQuery::of(id, stream, authorization.as_deref(), &req.inner().url(), accept_language.as_deref()) {
+            Ok(read) => read,
+            Err(refusal) => return refusal.into(),
+        };
     if stream {
         return match payment::call(env, id, &read.route, read.token).await {
             Ok(response) if response.status_code() == 200 => Reply::Stream(response),
@@ -209,50 +211,18 @@ async fn status(req: &Request, env: &Env, id: &str, stream: bool) -> Reply {
         };
     }
     let answer = payment::call_text(env, id, &read.route, &read.token).await.ok();
-    read.reply(answer)
+    status_reply(&read, answer)
 }
 
-/// A status read of one payment, as its object is asked for it.
-pub(crate) struct StatusRead {
-    /// The whole body of the call (plain text: no JSON wire between the Worker and its objects).
-    pub(crate) token: String,
-    /// The object's route: `/status/{lang}` or `/events/{lang}`.
-    pub(crate) route: String,
-    pub(crate) locale: Locale,
-}
-
-impl StatusRead {
-    /// The read a request asks for, or its refusal (no token, or an id that cannot be one).
-    pub(crate) fn of(
-        id: &str,
-        stream: bool,
-        authorization: Option<String>,
-        url: &str,
-        accept_language: Option<String>,
-    ) -> Result<StatusRead, Refusal> {
-        let bearer = authorization.and_then(|v| v.strip_prefix("Bearer ").map(|t| t.trim().to_owned()));
-        let query = query_param(url, "token");
-        let locale = query_param(url, "lang")
-            .and_then(|tag| Locale::from_tag(&tag))
-            .unwrap_or_else(|| accept_language.map_or(Locale::En, |h| Locale::from_accept_language(&h)));
-        let Some(token) = bearer.or(query).filter(|t| !t.is_empty() && t.len() <= 256) else {
-            return Err(Refusal::payment_not_found());
-        };
-        if !is_payment_id(id) {
-            return Err(Refusal::payment_not_found());
+/// The answer to a status read from its object's (`None`: the object could not be asked).
+pub(crate) fn status_reply(read: &StatusQuery, answer: Option<(u16, String)>) -> Reply {
+    match answer {
+        // The object's view is JSON it wrote itself; checked, then passed on without a re-encoding.
+        Some((200, view)) if serde_json::from_str::<IgnoredAny>(&view).is_ok() => {
+            Reply::Data { status: 200, data: view }
         }
-        let route = [if stream { "/events/" } else { "/status/" }, locale.as_str()].concat();
-        Ok(StatusRead { token, route, locale })
-    }
-
-    /// The answer to a status read from the object's (`None`: it could not be asked).
-    pub(crate) fn reply(&self, answer: Option<(u16, String)>) -> Reply {
-        match answer {
-            // The object's view is JSON it wrote itself; checked, then passed on without a re-encoding.
-            Some((200, view)) if serde_json::from_str::<IgnoredAny>(&view).is_ok() => Reply::Data { status: 200, data: view },
-            Some(_) => Refusal::payment_not_found().into(),
-            None => Refusal::status_unavailable(self.locale).into(),
-        }
+        Some(_) => Refusal::payment_not_found().into(),
+        None => Refusal::status_unavailable(read.locale).into(),
     }
 }
 

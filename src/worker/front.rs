@@ -11,13 +11,14 @@ use ::worker::{web_sys, Context, Env, Method};
 use wasm_bindgen::prelude::{wasm_bindgen, JsValue};
 use wasm_bindgen::JsCast;
 
-use super::entry::{finish, request_id, Served, StatusRead};
+use super::entry::{finish, request_id, status_reply, Served};
 use super::env::{config, now_ms};
 use super::payment;
-use super::push::{body_expected, checkout_json, ip_limited_call, Checkout, Form, LogFacts, IP_RATE_PERIOD_S};
+use super::push::{ip_limited_call, Checkout, Form, LogFacts, IP_RATE_PERIOD_S};
 use super::respond::Reply;
 use crate::edge::config::Config;
 use crate::edge::reply::Refusal;
+use crate::edge::request::{body_expected, checkout_json, StatusQuery};
 use crate::edge::route::{self, Route};
 use crate::rules::locale::Locale;
 use crate::rules::stk::RawStkRequest;
@@ -52,7 +53,7 @@ enum State {
     /// A checkout past the checks that need no call: the push.
     Push(Checkout, Form),
     /// A status read, before the payment's object is asked.
-    View(String, StatusRead),
+    View(String, StatusQuery),
 }
 
 /// One request as the front serves it (made by `Front.begin`, consumed by `answer` or `push`).
@@ -127,20 +128,18 @@ impl Front {
                         Ok(Some(_)) => State::Body(Checkout {
                             request_url: url.clone(),
                             client_ip: headers.get(Header::ConnectingIp),
-                            l: headers.get(Header::AcceptLanguage).map_or(Locale::En, |h| Locale::from_accept_language(&h)),
+                            l: headers
+                                .get(Header::AcceptLanguage)
+                                .map_or(Locale::En, |h| Locale::from_accept_language(&h)),
                             key: headers.get(Header::IdempotencyKey),
                         }),
                     }
                 }
             }
             Some(Route::Status(id)) if matches!(method, Method::Get | Method::Head) => {
-                let read = StatusRead::of(
-                    id,
-                    false,
-                    headers.get(Header::Authorization),
-                    &url,
-                    headers.get(Header::AcceptLanguage),
-                );
+                let (authorization, accept_language) =
+                    (headers.get(Header::Authorization), headers.get(Header::AcceptLanguage));
+                let read = StatusQuery::of(id, false, authorization.as_deref(), &url, accept_language.as_deref());
                 match read {
                     Ok(read) => State::View(id.to_owned(), read),
                     Err(refusal) => State::Answered(refusal.into()),
@@ -230,7 +229,7 @@ impl Front {
     /// The object's answer to a status read (`None`: it could not be asked).
     pub fn viewed(&mut self, answer: Option<String>) -> u8 {
         self.state = match std::mem::replace(&mut self.state, State::Delegated) {
-            State::View(_, read) => State::Answered(read.reply(payment::text_answer(answer))),
+            State::View(_, read) => State::Answered(status_reply(&read, payment::text_answer(answer))),
             other => other,
         };
         self.step()

@@ -20,6 +20,7 @@ use crate::edge::health::{ban_until, is_ban, refusal_counts};
 use crate::edge::lifecycle::{status_token, Payment as Record};
 use crate::edge::proxy::{self, MAX_BODY_BYTES};
 use crate::edge::reply::{intent_refusal, Refusal};
+use crate::edge::request::{body_expected, checkout_json};
 use crate::edge::route::is_payment_id;
 use crate::palpluss::Envelope;
 use crate::rules::locale::Locale;
@@ -42,7 +43,8 @@ pub(crate) async fn stk_push(
     facts: &mut LogFacts,
 ) -> Reply {
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    let declared = match body_expected(&header("Content-Type").unwrap_or_default(), header("Content-Length").as_deref()) {
+    let declared = match body_expected(&header("Content-Type").unwrap_or_default(), header("Content-Length").as_deref())
+    {
         Ok(declared) => declared,
         Err(refusal) => return refusal.into(),
     };
@@ -77,32 +79,6 @@ pub(crate) async fn stk_push(
     checkout.push(env, config, form, request_id, facts).await
 }
 
-/// What the headers of a checkout decide before its body is read: a refusal (not JSON, a declared
-/// length over the limit), or the declared length (`None`: not declared, the body is streamed).
-pub(crate) fn body_expected(content_type: &str, content_length: Option<&str>) -> Result<Option<u64>, Refusal> {
-    if !proxy::is_json_content_type(content_type) {
-        return Err(Refusal::unsupported_media_type());
-    }
-    let declared = content_length.and_then(|l| l.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
-        return Err(Refusal::body_too_large());
-    }
-    Ok(declared)
-}
-
-/// The body of a checkout as read (`None`: over the limit) checked as JSON: the request, `None`
-/// for valid JSON that is not an object (a field error, reported at validation), or the refusal.
-pub(crate) fn checkout_json(body: Option<&[u8]>) -> Result<Option<RawStkRequest>, Refusal> {
-    let Some(body) = body.filter(|b| b.len() <= MAX_BODY_BYTES) else {
-        return Err(Refusal::body_too_large());
-    };
-    match serde_json::from_slice::<RawStkRequest>(body) {
-        Ok(raw) => Ok(Some(raw)),
-        Err(e) if e.is_data() && serde_json::from_slice::<Value>(body).is_ok_and(|v| !v.is_object()) => Ok(None),
-        Err(_) => Err(Refusal::invalid_json()),
-    }
-}
-
 /// A checkout once its body is read: what the guard's later steps need from the request.
 pub(crate) struct Checkout {
     pub(crate) request_url: String,
@@ -130,7 +106,9 @@ impl Checkout {
         }
         let form = match raw {
             Some(raw) => config.validate_checkout(&raw, self.l),
-            None => Err(vec![FieldError::new(Field::Request, ErrorCode::NotAnObject, &config.limits().in_locale(self.l))]),
+            None => {
+                Err(vec![FieldError::new(Field::Request, ErrorCode::NotAnObject, &config.limits().in_locale(self.l))])
+            }
         };
         match (&self.key, form) {
             // 3: the fields.
@@ -140,7 +118,14 @@ impl Checkout {
     }
 
     /// The rest of the guard (the key's object, then steps 3 to 7) and the push.
-    pub(crate) async fn push(self, env: &Env, config: &Config, form: Form, request_id: &str, facts: &mut LogFacts) -> Reply {
+    pub(crate) async fn push(
+        self,
+        env: &Env,
+        config: &Config,
+        form: Form,
+        request_id: &str,
+        facts: &mut LogFacts,
+    ) -> Reply {
         let client_ip = self.client_ip().map(str::to_owned);
         let (request_url, l) = (&self.request_url, self.l);
         let Some(key) = self.key else {

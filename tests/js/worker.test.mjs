@@ -394,3 +394,69 @@ describe("configuration", () => {
     }
   });
 });
+
+describe("the Worker's own entry (src/worker/front.js) and worker-rs's", () => {
+  // A checkout whose length is declared is served by the Worker's own entry; one streamed without
+  // a length is handed to worker-rs's entry. Both must answer and log alike.
+  const streamedPost = (body, ip) =>
+    w.call("/payments/stk", {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: ORIGIN, "cf-connecting-ip": ip },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(body));
+          controller.close();
+        },
+      }),
+      duplex: "half",
+    });
+  const headerNames = (r) => [...r.headers.keys()].filter((name) => name !== "content-length").sort();
+  const withoutIds = (r) => JSON.stringify(r.json, (key, value) => (["requestId", "statusToken"].includes(key) ? "…" : value));
+
+  test("a checkout is answered and logged alike by both entries", async () => {
+    const cases = [
+      "{",
+      "[1]",
+      JSON.stringify({ amount: 0, phone: "020 123 4567", accountReference: "", transactionDesc: "Tea" }),
+      JSON.stringify({ ...CHECKOUT, amount: 1501 }),
+    ];
+    for (const body of cases) {
+      const declared = await w.post(body);
+      const streamed = await streamedPost(body, nextIp());
+      assert.equal(streamed.status, declared.status, body);
+      assert.equal(withoutIds(streamed), withoutIds(declared), body);
+      assert.deepEqual(headerNames(streamed), headerNames(declared), body);
+      const ids = [declared, streamed].map((r) => r.headers.get("x-request-id"));
+      const [a, b] = await Promise.all(ids.map((id) => logLine(w, id)));
+      for (const line of [a, b]) delete line.requestId, delete line.durationMs, delete line.upstreamMs;
+      assert.deepEqual(b, a, body);
+    }
+  });
+
+  test("a status read by GET and by HEAD, with the token in the header or the query", async () => {
+    // Its own transaction id (the default upstream answer reuses one for every push).
+    const handler = w.upstream.handler;
+    w.upstream.handler = async (request) => {
+      const answer = await pending(await request.clone().json()).json();
+      answer.data.transactionId = crypto.randomUUID();
+      return Response.json(answer);
+    };
+    const pushed = await w.post(CHECKOUT).finally(() => (w.upstream.handler = handler));
+    assert.equal(pushed.status, 200, pushed.text);
+    const { statusUrl, statusToken } = pushed.json.data;
+    const read = await w.call(statusUrl, { headers: { authorization: `Bearer ${statusToken}`, origin: ORIGIN } });
+    assert.equal(read.status, 200, read.text);
+    assert.equal(read.json.data.status, "PENDING");
+    assert.equal(read.headers.get("access-control-allow-origin"), ORIGIN);
+    const viaQuery = await w.call(`${statusUrl}?token=${encodeURIComponent(statusToken)}&lang=sw`);
+    assert.equal(viaQuery.status, 200, viaQuery.text);
+    assert.equal(viaQuery.json.data.transactionId, read.json.data.transactionId);
+    const head = await w.call(statusUrl, { method: "HEAD", headers: { authorization: `Bearer ${statusToken}` } });
+    assert.equal(head.status, 200);
+    assert.equal(head.text, "");
+    envelopeOf(await w.call(statusUrl, { headers: { authorization: "Bearer st_wrong" } }), 404, "PAYMENT_NOT_FOUND");
+    const unknown = await w.call(statusUrl, { method: "HEAD" });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.text, "");
+  });
+});

@@ -103,9 +103,19 @@ impl<'a> HeaderLines<'a> {
 #[wasm_bindgen]
 impl Front {
     /// A request arrives: its method, URL and headers (`HeaderLines`). The first step is decided.
-    pub fn begin(env: Env, ctx: JsValue, method: String, url: String, headers: &str) -> Result<Front, JsValue> {
+    ///
+    /// The strings come as JS values and are read in here: wasm-bindgen's glue writes string
+    /// arguments into the module's memory before it checks whether the module must be replaced
+    /// after a trap, so a string passed to the first call after a trap would land in the old
+    /// memory; JS values are read by the new instance.
+    pub fn begin(env: Env, ctx: JsValue, method: JsValue, url: JsValue, headers: JsValue) -> Result<Front, JsValue> {
         let started = now_ms();
-        let headers = HeaderLines::parse(headers);
+        let (method, url, headers) = (
+            method.as_string().unwrap_or_default(),
+            url.as_string().unwrap_or_default(),
+            headers.as_string().unwrap_or_default(),
+        );
+        let headers = HeaderLines::parse(&headers);
         let method = Method::from(method);
         let path = route::path_of_url(&url).to_owned();
         // A broken configuration is answered by the worker-rs entry (with what is wrong).

@@ -459,4 +459,35 @@ describe("the Worker's own entry (src/worker/front.js) and worker-rs's", () => {
     assert.equal(unknown.status, 404);
     assert.equal(unknown.text, "");
   });
+
+  test("after a trap in the wasm, the next requests are answered as before", async () => {
+    const { resolve } = await import("node:path");
+    const root = resolve(import.meta.dirname, "../..");
+    const mf = new Miniflare({
+      ...builtWorker(BASE),
+      scriptPath: resolve(root, "tests/js/fixtures/trap-worker.mjs"),
+      modulesRoot: root,
+      outboundService: async (request) => pending(await request.clone().json()),
+    });
+    workers.push(mf);
+    await mf.ready;
+    const send = async (path, init) => {
+      const response = await mf.dispatchFetch(`http://proxy.test${path}`, init);
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, text, json: text.startsWith("{") ? JSON.parse(text) : undefined };
+    };
+    const checkout = (body) =>
+      send("/payments/stk", { method: "POST", headers: { "content-type": "application/json", origin: ORIGIN, "cf-connecting-ip": nextIp() }, body: JSON.stringify(body) });
+    envelopeOf(await checkout({ ...CHECKOUT, amount: 0 }), 400, "VALIDATION_FAILED");
+    for (let round = 0; round < 2; round++) {
+      const trap = await send("/__trap");
+      assert.equal(trap.text, "trapped");
+      // Served by the Worker's own entry, then by worker-rs's (a preflight), then a push through both.
+      envelopeOf(await checkout({ ...CHECKOUT, amount: 0 }), 400, "VALIDATION_FAILED");
+      assert.equal((await send("/payments/stk", { method: "OPTIONS", headers: { origin: ORIGIN } })).status, 204);
+      const pushed = await checkout(CHECKOUT);
+      assert.equal(pushed.status, 200, pushed.text);
+      assert.equal(pushed.json.data.status, "PENDING");
+    }
+  });
 });

@@ -20,7 +20,8 @@ const copy = resolve(root, "target/bench-crossings");
 rmSync(copy, { recursive: true, force: true });
 mkdirSync(copy, { recursive: true });
 cpSync(resolve(root, "build"), copy, { recursive: true });
-const glue = readFileSync(resolve(copy, "index.js"), "utf8");
+// The glue is worker-build's module (rust.js); index.js, the Worker's own entry, calls through it.
+const glue = readFileSync(resolve(copy, "rust.js"), "utf8");
 const instantiate = /WebAssembly\.Instance\((\w+),(\w+)\(\)\)/g;
 if (!instantiate.test(glue)) throw new Error("the glue's WebAssembly.Instance call was not found: update bench/crossings.mjs");
 const counting = `
@@ -58,7 +59,7 @@ globalThis.__takeCrossings = () => {
 };
 `;
 const patched = counting + glue.replace(instantiate, "__countExports(new WebAssembly.Instance($1,__countImports($2())))").replace(/new __countExports\(new /g, "__countExports(new ");
-writeFileSync(resolve(copy, "index.js"), patched);
+writeFileSync(resolve(copy, "rust.js"), patched);
 // The entry: the built Worker, with a route that hands over the counts since the last call.
 writeFileSync(
   resolve(copy, "counting-entry.mjs"),

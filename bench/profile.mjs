@@ -7,8 +7,9 @@
 // Writes out/bench/worker-<path>.cpuprofile (open it in Chrome's DevTools) and prints the
 // functions with the most self time. wasm functions are named when the build kept a name section
 // (worker-build's wasm-opt drops it; `wasm-function[N]` otherwise): PROFILE_BUILD=dir runs the
-// Worker built there instead of build/, e.g. by
-//   worker-build --profiling -d target/profile-build --features worker
+// Worker built there instead of build/, e.g. by (as scripts/build-worker.sh lays out build/)
+//   worker-build --profiling -d target/profile-build --features worker &&
+//   mv target/profile-build/index.js target/profile-build/rust.js && cp src/worker/front.js target/profile-build/index.js
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Miniflare } from "miniflare";

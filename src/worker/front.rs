@@ -20,6 +20,7 @@ use crate::edge::config::Config;
 use crate::edge::reply::Refusal;
 use crate::edge::request::{body_expected, checkout_json, StatusQuery};
 use crate::edge::route::{self, Route};
+use crate::edge::variables::ConfigError;
 use crate::rules::locale::Locale;
 use crate::rules::stk::RawStkRequest;
 
@@ -67,14 +68,14 @@ pub struct Front {
     path: String,
     /// The request is for `/payments/stk` under `BASE_PATH`.
     push_route: bool,
-    /// `None`: a broken configuration (the request is delegated).
-    config: Option<Rc<Config>>,
+    /// A broken configuration delegates the request at once (worker-rs's entry says what is wrong).
+    config: Result<Rc<Config>, ConfigError>,
     origin: Option<String>,
     facts: LogFacts,
     state: State,
 }
 
-/// A request's headers as `front.js` passes them: one line per name of `HEADER_NAMES`, `+value`
+/// A request's headers as `front.js` passes them: one line per name of its `HEADERS`, `+value`
 /// when present, `-` when absent (a header value never holds a line break).
 struct HeaderLines<'a>(Vec<Option<&'a str>>);
 
@@ -108,7 +109,7 @@ impl Front {
     /// arguments into the module's memory before it checks whether the module must be replaced
     /// after a trap, so a string passed to the first call after a trap would land in the old
     /// memory; JS values are read by the new instance.
-    pub fn begin(env: Env, ctx: JsValue, method: JsValue, url: JsValue, headers: JsValue) -> Result<Front, JsValue> {
+    pub fn begin(env: Env, ctx: JsValue, method: JsValue, url: JsValue, headers: JsValue) -> Front {
         let started = now_ms();
         let (method, url, headers) = (
             method.as_string().unwrap_or_default(),
@@ -118,46 +119,13 @@ impl Front {
         let headers = HeaderLines::parse(&headers);
         let method = Method::from(method);
         let path = route::path_of_url(&url).to_owned();
-        // A broken configuration is answered by the worker-rs entry (with what is wrong).
-        let Ok(config) = config(&env) else {
-            return Ok(Front::delegated(env, ctx, started, method, path));
+        let config = config(&env);
+        let (routed, origin, state) = match &config {
+            Ok(config) => Front::first_step(config, &method, &path, &url, &headers),
+            // A broken configuration is answered by the worker-rs entry (with what is wrong).
+            Err(_) => (None, None, State::Delegated),
         };
-        let routed = route::under_base_path(&path, config.base_path()).map(str::to_owned);
-        let origin = headers.get(Header::Origin);
-        let state = match routed.as_deref().map(Route::of) {
-            None | Some(Route::NotFound) => State::Answered(Refusal::not_found().into()),
-            Some(Route::Push) if method == Method::Post => {
-                if origin.as_deref().is_some_and(|o| !config.origin_allowed(o)) {
-                    State::Answered(Refusal::origin_not_allowed().into())
-                } else {
-                    let content_type = headers.get(Header::ContentType).unwrap_or_default();
-                    match body_expected(&content_type, headers.get(Header::ContentLength).as_deref()) {
-                        Err(refusal) => State::Answered(refusal.into()),
-                        // A body of undeclared length is streamed and capped by the worker-rs entry.
-                        Ok(None) => State::Delegated,
-                        Ok(Some(_)) => State::Body(Checkout {
-                            request_url: url.clone(),
-                            client_ip: headers.get(Header::ConnectingIp),
-                            l: headers
-                                .get(Header::AcceptLanguage)
-                                .map_or(Locale::En, |h| Locale::from_accept_language(&h)),
-                            key: headers.get(Header::IdempotencyKey),
-                        }),
-                    }
-                }
-            }
-            Some(Route::Status(id)) if matches!(method, Method::Get | Method::Head) => {
-                let (authorization, accept_language) =
-                    (headers.get(Header::Authorization), headers.get(Header::AcceptLanguage));
-                let read = StatusQuery::of(id, false, authorization.as_deref(), &url, accept_language.as_deref());
-                match read {
-                    Ok(read) => State::View(id.to_owned(), read),
-                    Err(refusal) => State::Answered(refusal.into()),
-                }
-            }
-            Some(_) => State::Delegated,
-        };
-        Ok(Front {
+        Front {
             push_route: routed.as_deref() == Some("/payments/stk"),
             request_id: match state {
                 State::Delegated => String::new(),
@@ -168,11 +136,11 @@ impl Front {
             started,
             method,
             path,
-            config: Some(config),
+            config,
             origin,
             facts: LogFacts::default(),
             state,
-        })
+        }
     }
 
     /// The step `front.js` takes next.
@@ -218,10 +186,13 @@ impl Front {
             State::Limit(checkout, _) if refused => {
                 State::Answered(Refusal::rate_limited(now_ms(), IP_RATE_PERIOD_S, checkout.l).into())
             }
-            State::Limit(checkout, raw) => match self.config.as_deref().map(|config| checkout.form(config, raw)) {
-                Some(Ok(form)) => State::Push(checkout, form),
-                Some(Err(refusal)) => State::Answered(refusal.into()),
-                None => State::Delegated,
+            State::Limit(checkout, raw) => match &self.config {
+                Ok(config) => match checkout.form(config, raw) {
+                    Ok(form) => State::Push(checkout, form),
+                    Err(refusal) => State::Answered(refusal.into()),
+                },
+                // Not reached: `begin` delegates a request with a broken configuration.
+                Err(e) => State::Answered(Refusal::misconfigured(e).into()),
             },
             other => other,
         };
@@ -261,9 +232,12 @@ impl Front {
             let State::Push(checkout, form) = std::mem::replace(&mut front.state, State::Delegated) else {
                 return Err(JsValue::from_str("no push decided"));
             };
-            let Some(config) = front.config.clone() else { return Err(JsValue::from_str("not configured")) };
             let mut facts = LogFacts::default();
-            let reply = checkout.push(&front.env, &config, form, &front.request_id, &mut facts).await;
+            let reply = match front.config.clone() {
+                Ok(config) => checkout.push(&front.env, &config, form, &front.request_id, &mut facts).await,
+                // Not reached: `begin` delegates a request with a broken configuration.
+                Err(e) => Refusal::misconfigured(&e).into(),
+            };
             front.facts = facts;
             front.finish(reply).map(JsValue::from)
         })
@@ -271,32 +245,60 @@ impl Front {
 }
 
 impl Front {
-    fn delegated(env: Env, ctx: JsValue, started: u64, method: Method, path: String) -> Front {
-        Front {
-            env,
-            ctx: Context::new(ctx.unchecked_into()),
-            started,
-            request_id: String::new(),
-            method,
-            path,
-            push_route: false,
-            config: None,
-            origin: None,
-            facts: LogFacts::default(),
-            state: State::Delegated,
-        }
+    /// The first step of a request, decided from its method, path, URL and headers; with it the
+    /// path under `BASE_PATH` and the `Origin`.
+    fn first_step(
+        config: &Config,
+        method: &Method,
+        path: &str,
+        url: &str,
+        headers: &HeaderLines,
+    ) -> (Option<String>, Option<String>, State) {
+        let routed = route::under_base_path(path, config.base_path()).map(str::to_owned);
+        let origin = headers.get(Header::Origin);
+        let state = match routed.as_deref().map(Route::of) {
+            None | Some(Route::NotFound) => State::Answered(Refusal::not_found().into()),
+            Some(Route::Push) if *method == Method::Post => {
+                if origin.as_deref().is_some_and(|o| !config.origin_allowed(o)) {
+                    State::Answered(Refusal::origin_not_allowed().into())
+                } else {
+                    let content_type = headers.get(Header::ContentType).unwrap_or_default();
+                    match body_expected(&content_type, headers.get(Header::ContentLength).as_deref()) {
+                        Err(refusal) => State::Answered(refusal.into()),
+                        // A body of undeclared length is streamed and capped by the worker-rs entry.
+                        Ok(None) => State::Delegated,
+                        Ok(Some(_)) => State::Body(Checkout {
+                            request_url: url.to_owned(),
+                            client_ip: headers.get(Header::ConnectingIp),
+                            l: headers
+                                .get(Header::AcceptLanguage)
+                                .map_or(Locale::En, |h| Locale::from_accept_language(&h)),
+                            key: headers.get(Header::IdempotencyKey),
+                        }),
+                    }
+                }
+            }
+            Some(Route::Status(id)) if matches!(method, Method::Get | Method::Head) => {
+                let (authorization, accept_language) =
+                    (headers.get(Header::Authorization), headers.get(Header::AcceptLanguage));
+                let read = StatusQuery::of(id, false, authorization.as_deref(), url, accept_language.as_deref());
+                match read {
+                    Ok(read) => State::View(id.to_owned(), read),
+                    Err(refusal) => State::Answered(refusal.into()),
+                }
+            }
+            Some(_) => State::Delegated,
+        };
+        (routed, origin, state)
     }
 
     fn finish(self, reply: Reply) -> Result<web_sys::Response, JsValue> {
-        // Only a request with a configuration is finished here (`begin` delegates the others).
-        let Some(config) = self.config.clone() else { return Err(JsValue::from_str("not configured")) };
-        let config = Ok(config);
         let served = Served {
             started: self.started,
             request_id: &self.request_id,
             method: &self.method,
             path: &self.path,
-            config: &config,
+            config: &self.config,
             origin: self.origin.as_deref(),
             push_route: self.push_route,
             facts: &self.facts,

@@ -260,6 +260,7 @@ fn merchant_events_need_both_url_and_secret() {
 #[test]
 fn merchant_secrets_in_both_forms_and_two_while_rotating() {
     use palpluss_stk::edge::events::{sign_event_with, verify_webhook};
+    // The Standard Webhooks specification's published example secret (not a real one).
     const STANDARD: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const PLAIN: &str = "msec_0123456789abcdef";
     let with = |secret| {

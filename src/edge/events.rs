@@ -152,6 +152,7 @@ pub const STANDARD_SECRET_PREFIX: &str = "whsec_";
 /// ```
 /// use palpluss_stk::edge::events::SigningSecret;
 ///
+/// // The Standard Webhooks specification's published example secret (not a real one).
 /// let standard = SigningSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
 /// assert_eq!(standard.standard_key().len(), 24);
 /// let plain = SigningSecret::parse("msec_0123456789abcdef").unwrap();
@@ -227,7 +228,7 @@ pub struct EventSignatures {
 /// ```
 /// use palpluss_stk::edge::events::{sign_event_with, verify_webhook, SigningSecret};
 ///
-/// // The Standard Webhooks specification's example.
+/// // The Standard Webhooks specification's published example (its secret is not a real one).
 /// let secret = SigningSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
 /// let body = br#"{"test": 2432232314}"#;
 /// let signed = sign_event_with(&[secret], "msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body);

@@ -114,7 +114,10 @@ pub(crate) fn finish(env: &Env, ctx: &Context, reply: Reply, served: &Served) ->
     };
     let text = serde_json::to_string(&line).unwrap_or_default();
     // The line holds no secret by construction; redacting anyway costs nothing.
-    log(&secrets.map_or(text.clone(), |s| proxy::redact(&text, s)));
+    log(&match secrets {
+        Some(secrets) => proxy::redact(&text, secrets),
+        None => text,
+    });
     response
 }
 

@@ -77,7 +77,7 @@ pub struct Front {
 
 /// A request's headers as `front.js` passes them: one line per name of its `HEADERS`, `+value`
 /// when present, `-` when absent (a header value never holds a line break).
-struct HeaderLines<'a>(Vec<Option<&'a str>>);
+struct RequestHeaders<'a>(Vec<Option<&'a str>>);
 
 /// The headers the front reads, in the order of `front.js`'s list.
 #[derive(Clone, Copy)]
@@ -91,9 +91,9 @@ enum Header {
     Authorization = 6,
 }
 
-impl<'a> HeaderLines<'a> {
-    fn parse(lines: &'a str) -> HeaderLines<'a> {
-        HeaderLines(lines.split('\n').map(|line| line.strip_prefix('+')).collect())
+impl<'a> RequestHeaders<'a> {
+    fn parse(lines: &'a str) -> RequestHeaders<'a> {
+        RequestHeaders(lines.split('\n').map(|line| line.strip_prefix('+')).collect())
     }
 
     fn get(&self, name: Header) -> Option<String> {
@@ -103,7 +103,7 @@ impl<'a> HeaderLines<'a> {
 
 #[wasm_bindgen]
 impl Front {
-    /// A request arrives: its method, URL and headers (`HeaderLines`). The first step is decided.
+    /// A request arrives: its method, URL and headers (`RequestHeaders`). The first step is decided.
     ///
     /// The strings come as JS values and are read in here: wasm-bindgen's glue writes string
     /// arguments into the module's memory before it checks whether the module must be replaced
@@ -116,7 +116,7 @@ impl Front {
             url.as_string().unwrap_or_default(),
             headers.as_string().unwrap_or_default(),
         );
-        let headers = HeaderLines::parse(&headers);
+        let headers = RequestHeaders::parse(&headers);
         let method = Method::from(method);
         let path = route::path_of_url(&url).to_owned();
         let config = config(&env);
@@ -252,7 +252,7 @@ impl Front {
         method: &Method,
         path: &str,
         url: &str,
-        headers: &HeaderLines,
+        headers: &RequestHeaders,
     ) -> (Option<String>, Option<String>, State) {
         let routed = route::under_base_path(path, config.base_path()).map(str::to_owned);
         let origin = headers.get(Header::Origin);

@@ -2,7 +2,7 @@
 //! answer, a replay, data, a stream) rendered with the CORS, request-id and cache headers, and
 //! redacted.
 
-use ::worker::{web_sys, Headers, Response};
+use ::worker::{web_sys, Response};
 use serde_json::Value;
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -76,7 +76,8 @@ pub(crate) fn kept_answer(reply: &Reply, request_id: &str, secrets: &[String]) -
     Some(KeptAnswer { body: proxy::redact(&answer.body, secrets), ..answer })
 }
 
-/// The JavaScript side of an answer: one call that makes the `Response` from its status, its body,
+/// The JavaScript side of an answer: one call that makes the `Response` from its status, its body
+/// (text, or a stream's),
 /// the headers every answer has (one object of a fixed shape, which the runtime converts faster
 /// than one built key by key) and the others (one string, `name\nvalue\n...`), where setting each
 /// header from wasm would be a call and two string copies per header (see "The Worker per
@@ -96,6 +97,9 @@ export function answer(status, body, requestId, origin, json, extra) {
     for (let i = 0; i + 1 < lines.length; i += 2) headers[lines[i]] = lines[i + 1];
   }
   return new Response(body, { status, headers });
+}
+export function reanswer(response, requestId, origin, extra) {
+  return answer(response.status, response.body, requestId, origin, false, extra);
 }"#)]
 extern "C" {
     fn answer(
@@ -106,6 +110,10 @@ extern "C" {
         json: bool,
         extra: &str,
     ) -> web_sys::Response;
+    /// `answer` with a `Response` made elsewhere: its status and body, the headers every answer
+    /// has and `extra`.
+    fn reanswer(response: &web_sys::Response, request_id: &str, origin: Option<&str>, extra: &str)
+        -> web_sys::Response;
 }
 
 /// The headers of an answer beyond those `answer` always sets, as it takes them. Their values
@@ -122,20 +130,6 @@ impl HeaderLines {
         self.0.push_str(value);
         self.0.push('\n');
     }
-}
-
-/// The headers every answer has, for a stream (sent with its own `Response`).
-fn common_headers(request_id: &str, cors_origin: Option<&str>) -> HeaderLines {
-    let mut headers = HeaderLines(String::with_capacity(320));
-    headers.set("X-Request-Id", request_id);
-    headers.set("Cache-Control", "no-store");
-    headers.set("X-Content-Type-Options", "nosniff");
-    if let Some(origin) = cors_origin {
-        headers.set("Access-Control-Allow-Origin", origin);
-        headers.set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Idempotent-Replayed");
-    }
-    headers.set("Vary", "Origin, Accept-Language");
-    headers
 }
 
 pub(crate) fn respond(
@@ -159,18 +153,12 @@ pub(crate) fn respond(
         Reply::Stream(response) => {
             // The answer's own type (an SSE status stream, a CSV export, a page file), file name
             // and redirect.
-            let mut headers = common_headers(request_id, cors_origin);
             for name in ["Content-Type", "Content-Disposition", "Location"] {
                 if let Ok(Some(value)) = response.headers().get(name) {
                     headers.set(name, &value);
                 }
             }
-            let set = Headers::new();
-            let mut lines = headers.0.split('\n');
-            while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
-                set.set(name, value)?;
-            }
-            return Ok(response.with_headers(set).into());
+            return Ok(reanswer(&response.into(), request_id, cors_origin, &headers.0));
         }
         Reply::Data { data, .. } => {
             let request_id = serde_json::to_string(request_id).unwrap_or_default();

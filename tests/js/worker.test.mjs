@@ -4,6 +4,7 @@
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
+import { resolve } from "node:path";
 import { Miniflare } from "miniflare";
 import { builtWorker } from "../../scripts/built-worker.mjs";
 import { eventually } from "./wait.mjs";
@@ -461,7 +462,6 @@ describe("the Worker's own entry (src/worker/front.js) and worker-rs's", () => {
   });
 
   test("after a trap in the wasm, the next requests are answered as before", async () => {
-    const { resolve } = await import("node:path");
     const root = resolve(import.meta.dirname, "../..");
     const mf = new Miniflare({
       ...builtWorker(BASE),
